@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install (if needed) and run every check CI runs: ruff, mypy, then the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+installer/setup-venv.sh test
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check rag desktop tests
+.venv/bin/mypy rag desktop
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,87 @@
+"""Turn retrieved passages into a grounded, cited answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from rag.cancel import CancelToken
+from rag.protocols import Generator
+from rag.types import Answer, Citation, Passage
+
+SYSTEM_PROMPT = (
+    "You answer questions about the user's documents. Use only the numbered sources "
+    "provided. After each statement, cite the source numbers in square brackets, "
+    "like [1] or [2][3]. If the sources do not contain the answer, say that the "
+    "documents do not say. Be concise and exact; quote key wording where it matters."
+)
+
+NOT_FOUND = (
+    "I could not find anything about this in the documents of this library, "
+    "so I cannot answer it from them."
+)
+EMPTY_LIBRARY = "This library has no documents yet. Add documents, then ask again."
+
+_CITE = re.compile(r"\[(\d{1,2})\]")
+
+
+def format_source(n: int, p: Passage) -> str:
+    where = f"{p.file}, page {p.page}"
+    if p.heading:
+        where += f", section: {p.heading.split(' > ')[-1]}"
+    return f"[{n}] {where}\n{p.text.strip()}"
+
+
+def build_user_prompt(question: str, sources: Sequence[str]) -> str:
+    return "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question.strip()}"
+
+
+def fit_passages(
+    generator: Generator,
+    question: str,
+    passages: Sequence[Passage],
+    answer_tokens: int,
+) -> list[Passage]:
+    """As many passages, best first, as fit the context with room for the answer."""
+    budget = generator.context_size - answer_tokens - 16
+    used = generator.count_tokens(SYSTEM_PROMPT) + generator.count_tokens(build_user_prompt(question, [])) + 48
+    chosen: list[Passage] = []
+    for p in passages:
+        cost = generator.count_tokens(format_source(len(chosen) + 1, p)) + 2
+        if used + cost > budget:
+            continue  # a shorter, lower-ranked passage may still fit
+        chosen.append(p)
+        used += cost
+    return chosen
+
+
+def answer(
+    question: str,
+    passages: Sequence[Passage],
+    generator: Generator,
+    *,
+    on_token: Callable[[str], None] | None = None,
+    cancel: CancelToken | None = None,
+    answer_tokens: int = 512,
+) -> Answer:
+    """Generate an answer from ``passages`` (already judged relevant), streaming tokens."""
+    cancel = cancel or CancelToken()
+    answer_tokens = min(answer_tokens, max(64, generator.context_size // 4))
+    chosen = fit_passages(generator, question, passages, answer_tokens)
+    if not chosen:
+        return Answer(NOT_FOUND, [], generator.backend, grounded=False)
+    sources = [format_source(i + 1, p) for i, p in enumerate(chosen)]
+    user = build_user_prompt(question, sources)
+    parts: list[str] = []
+    for piece in generator.stream(SYSTEM_PROMPT, user, answer_tokens, cancel):
+        parts.append(piece)
+        if on_token is not None:
+            on_token(piece)
+    text = "".join(parts).strip()
+    citations = [Citation(i + 1, p) for i, p in enumerate(chosen)]
+    return Answer(text, citations, generator.backend, cancelled=cancel.is_set)
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Source numbers the answer text cites, in order of first mention."""
+    return list(dict.fromkeys(int(m) for m in _CITE.findall(text)))

@@ -1,0 +1,29 @@
+"""A cancel token checked by long-running work between files, batches and tokens."""
+
+from __future__ import annotations
+
+import threading
+
+
+class Cancelled(Exception):
+    """Raised inside the engine when a token is set; callers normally never see it."""
+
+
+class CancelToken:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    cancel = set
+
+    @property
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_set(self) -> None:
+        if self._event.is_set():
+            raise Cancelled()
+
+

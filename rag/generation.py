@@ -1,0 +1,173 @@
+"""llama.cpp in-process through llama-cpp-python: one model, used by one worker at a time.
+
+Any GGUF works. If the file carries a chat template we use it (llama-cpp-python renders
+it with Jinja); otherwise we send a plain completion prompt rather than guess a format.
+All layers go to the GPU when llama.cpp was built with offload support; if loading there
+fails we fall back to the CPU and say so in :attr:`LlamaGenerator.backend`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rag.cancel import CancelToken
+
+
+class ModelLoadError(RuntimeError):
+    pass
+
+
+def _gpu_backend_name() -> str:
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info()
+    text = info.decode(errors="replace") if isinstance(info, bytes) else str(info)
+    for key, name in (("CUDA", "CUDA"), ("METAL", "Metal"), ("MTL", "Metal"), ("VULKAN", "Vulkan"),
+                      ("HIP", "ROCm"), ("SYCL", "SYCL")):
+        if key in text.upper():
+            return name
+    return "GPU"
+
+
+_log_cb: Any = None
+
+
+def _quiet_llama_log() -> None:
+    """llama.cpp prints warnings to stderr even with verbose=False; keep errors only."""
+    global _log_cb
+    if _log_cb is not None:
+        return
+    import ctypes
+    import sys
+
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback  # type: ignore[misc]
+    def _cb(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        if level == 2:  # GGML_LOG_LEVEL_ERROR
+            sys.stderr.write(text.decode(errors="replace"))
+
+    _log_cb = _cb  # keep a reference: the C side holds only a pointer
+    llama_cpp.llama_log_set(_log_cb, ctypes.c_void_p(0))
+
+
+class LlamaGenerator:
+    """Cheap to construct; :meth:`warm_up` loads the model."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        context_size: int = 4096,
+        threads: int | None = None,
+        gpu: str = "auto",  # "auto" | "cpu"
+        seed: int = 0,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.requested_context = context_size
+        self.context_size = context_size
+        self.threads = threads
+        self.gpu = gpu
+        self.seed = seed
+        self.backend = "not loaded"
+        self.has_chat_template = False
+        self._llm: Any = None
+        self._lock = threading.Lock()  # a llama context is not thread-safe
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def warm_up(self) -> None:
+        if self._llm is not None:
+            return
+        if not self.model_path.is_file():
+            raise ModelLoadError(f"model file not found: {self.model_path}")
+        import llama_cpp
+
+        _quiet_llama_log()
+        threads = self.threads or max(1, (os.cpu_count() or 2))
+        kwargs: dict[str, Any] = dict(
+            model_path=str(self.model_path),
+            n_ctx=self.requested_context,
+            n_threads=threads,
+            seed=self.seed,
+            verbose=False,
+        )
+        offload = self.gpu != "cpu" and bool(llama_cpp.llama_supports_gpu_offload())
+        llm = None
+        note = ""
+        if offload:
+            try:
+                llm = llama_cpp.Llama(n_gpu_layers=-1, **kwargs)
+                self.backend = _gpu_backend_name()
+            except Exception as err:  # noqa: BLE001 (any GPU failure: fall back to CPU)
+                note = f" (GPU load failed: {str(err)[:80]})"
+        if llm is None:
+            try:
+                llm = llama_cpp.Llama(n_gpu_layers=0, **kwargs)
+            except Exception as err:  # noqa: BLE001
+                raise ModelLoadError(f"could not load {self.model_path.name}: {err}") from err
+            self.backend = "CPU" + note
+        self.context_size = int(llm.n_ctx())
+        self.has_chat_template = bool(llm.metadata.get("tokenizer.chat_template"))
+        self._llm = llm
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+                self.backend = "not loaded"
+
+    def count_tokens(self, text: str) -> int:
+        self.warm_up()
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def metadata(self) -> dict[str, str]:
+        self.warm_up()
+        return dict(self._llm.metadata)
+
+    def stream(self, system: str, user: str, max_tokens: int, cancel: CancelToken) -> Iterator[str]:
+        """Yield text pieces as they are generated; stops within one token of ``cancel``."""
+        self.warm_up()
+        with self._lock:
+            if self.has_chat_template:
+                it = self._llm.create_chat_completion(
+                    messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                    max_tokens=max_tokens,
+                    temperature=0.1,
+                    stream=True,
+                )
+                pieces = (c["choices"][0]["delta"].get("content") or "" for c in it)
+            else:
+                it = self._llm.create_completion(
+                    self.plain_prompt(system, user),
+                    max_tokens=max_tokens,
+                    temperature=0.1,
+                    stop=["\nQuestion:", "\nSources:", "\n\n\n"],
+                    stream=True,
+                )
+                pieces = (c["choices"][0]["text"] or "" for c in it)
+            try:
+                for piece in pieces:
+                    if cancel.is_set:
+                        break
+                    if piece:
+                        yield piece
+            finally:
+                it.close()
+
+    @staticmethod
+    def plain_prompt(system: str, user: str) -> str:
+        return f"{system}\n\n{user}\n\nAnswer:"
+
+    def prompt_overhead(self, system: str, user: str) -> int:
+        """Tokens the template or plain prompt adds around system and user text."""
+        if not self.has_chat_template:
+            return self.count_tokens(self.plain_prompt(system, user))
+        return self.count_tokens(system) + self.count_tokens(user) + 32

@@ -1,0 +1,180 @@
+"""A library: one matter, one folder holding the manifest and the derived vector index.
+
+This is the engine's front door for the CLI and the desktop app. It is the composition
+root for one library: the embedder (heavy, shareable between libraries) is passed in.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.answer import EMPTY_LIBRARY, NOT_FOUND, answer
+from rag.cancel import CancelToken
+from rag.chunking import ChunkerConfig, StructuredChunker
+from rag.embedder import SentenceTransformerEmbedder
+from rag.ingest import IngestPipeline, ProgressCallback
+from rag.manifest import Manifest
+from rag.parsing.registry import ParserRegistry
+from rag.protocols import Embedder, Generator
+from rag.retrieval import HybridRetriever, RetrievalConfig
+from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage
+from rag.vectors import ChromaIndex
+
+MANIFEST_FILE = "manifest.sqlite3"
+INDEX_DIR = "index"
+
+
+class LibraryError(RuntimeError):
+    pass
+
+
+@dataclass
+class Relevance:
+    """What the retrievers found, to decide whether there is anything to answer from."""
+
+    best_similarity: float
+    keyword_hits: int
+
+
+MIN_SIMILARITY = 0.30  # MiniLM cosine: unrelated text scores ~0.0–0.2
+
+
+class Library:
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder | None = None,
+        *,
+        chunker: StructuredChunker | None = None,
+        retrieval: RetrievalConfig | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
+        self.manifest = Manifest(self.root / MANIFEST_FILE)
+        self.index = ChromaIndex(self.root / INDEX_DIR)
+        self.registry = ParserRegistry()
+        self.chunker = chunker or StructuredChunker(ChunkerConfig())
+        self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
+        self._check_embedder()
+        self.recover()
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def close(self) -> None:
+        self.manifest.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- consistency ---------------------------------------------------------------------
+    def _check_embedder(self) -> None:
+        name = getattr(self.embedder, "name", "")
+        known = self.manifest.get_meta("embedder")
+        if known is None:
+            self.manifest.set_meta("embedder", name)
+        elif known != name:
+            raise LibraryError(
+                f"this library was indexed with the embedding model '{known}', not '{name}'; "
+                "re-index it or choose that model"
+            )
+
+    def recover(self) -> None:
+        """Finish what a crash interrupted, using the manifest as the truth.
+
+        Documents left INDEXING have all their chunks and vectors in the manifest (one
+        transaction wrote them), so their vectors are re-sent to the index and they are
+        marked ready. If the index disagrees with the manifest, it is rebuilt.
+        """
+        try:
+            for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
+                self.index.delete_document(doc_id)
+                for ids, docs, vecs in self.manifest.embeddings_any(doc_id):
+                    self.index.add(ids, vecs, docs)
+                self.manifest.mark_ready(doc_id)
+            if self.index.count() != self.manifest.count_chunks():
+                self.rebuild_index()
+        except Exception:  # noqa: BLE001 (a damaged index is rebuilt, never trusted)
+            self.rebuild_index(force=True)
+
+    def rebuild_index(self, force: bool = False) -> int:
+        """Recreate the vector index from the manifest's stored embeddings."""
+        if force:
+            shutil.rmtree(self.root / INDEX_DIR, ignore_errors=True)
+            self.index = ChromaIndex(self.root / INDEX_DIR)
+            self.retriever.index = self.index
+        else:
+            self.index.reset()
+        n = 0
+        for ids, docs, vecs in self.manifest.embeddings():
+            self.index.add(ids, vecs, docs)
+            n += len(ids)
+        return n
+
+    # -- documents -----------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IngestReport:
+        pipeline = IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker)
+        return pipeline.run(paths, progress, cancel)
+
+    def documents(self) -> list[DocumentInfo]:
+        return self.manifest.documents()
+
+    def find(self, ref: str) -> list[DocumentInfo]:
+        """Documents matching a name as listed, an absolute path, or a base name."""
+        docs = self.documents()
+        p = Path(ref).expanduser()
+        absolute = str(p.resolve()) if p.exists() else ""
+        exact = [d for d in docs if d.name == ref or d.path == ref or (absolute and d.path == absolute)]
+        if exact:
+            return exact
+        return [d for d in docs if Path(d.name).name == Path(ref).name]
+
+    def remove(self, doc_ids: Sequence[int]) -> None:
+        """Remove documents from the library (never from disk), from both stores."""
+        for doc_id in doc_ids:
+            self.manifest.delete_document(doc_id)
+            self.index.delete_document(doc_id)
+
+    def page_text(self, doc_id: int, page: int) -> str:
+        return self.manifest.page_text(doc_id, page)
+
+    # -- questions -----------------------------------------------------------------------
+    def search(self, query: str, k: int = 8) -> list[Passage]:
+        return self.retriever.search(query, k)
+
+    def relevance(self, query: str) -> Relevance:
+        vec = self.index.query(self.embedder.embed_query(query), 1)
+        hits = self.manifest.keyword_search(query, 3)
+        return Relevance(vec[0][1] if vec else 0.0, len(hits))
+
+    def ask(
+        self,
+        question: str,
+        generator: Generator,
+        *,
+        k: int = 8,
+        on_token: Callable[[str], None] | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Answer:
+        if self.manifest.count_chunks() == 0:
+            return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
+        rel = self.relevance(question)
+        if rel.best_similarity < MIN_SIMILARITY and rel.keyword_hits == 0:
+            return Answer(NOT_FOUND, [], generator.backend, grounded=False)
+        passages = self.search(question, k)
+        if not passages:
+            return Answer(NOT_FOUND, [], generator.backend, grounded=False)
+        return answer(question, passages, generator, on_token=on_token, cancel=cancel)

@@ -1,0 +1,345 @@
+"""The library's source of truth: a SQLite file (WAL) holding documents, page text,
+chunks with offsets and their embeddings, and an FTS5 keyword index.
+
+Chroma is derived from this file and can be rebuilt from it at any time without
+re-parsing or re-embedding (:meth:`rag.library.Library.rebuild_index`). Document text
+lives here and never in Chroma, so that encrypting this one file later protects it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,       -- absolute path: the identity of a document
+    name TEXT NOT NULL,              -- what the user sees: path relative to what was ingested
+    kind TEXT NOT NULL,
+    sha256 TEXT NOT NULL DEFAULT '',
+    size INTEGER NOT NULL DEFAULT 0,
+    title TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    pages INTEGER NOT NULL DEFAULT 0,
+    added_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages(
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY(doc_id, number)
+);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY,
+    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    heading, text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, heading, text) VALUES (new.id, new.heading, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, heading, text) VALUES ('delete', old.id, old.heading, old.text);
+END;
+"""
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    doc_id: int
+    ordinal: int
+    page: int
+    start: int
+    end: int
+    heading: str
+    text: str
+    name: str
+    path: str
+
+
+class Manifest:
+    """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    # -- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- documents ----------------------------------------------------------------------
+    def find_document(self, path: str) -> tuple[int, str, str] | None:
+        """(id, sha256, status) of the document at ``path``, if known."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, sha256, status FROM documents WHERE path=?", (path,)
+            ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]))
+
+    def begin_document(
+        self,
+        *,
+        path: str,
+        name: str,
+        sha256: str,
+        size: int,
+        parsed: ParsedDocument,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+    ) -> tuple[int, list[int], int | None]:
+        """Write a parsed, embedded document in one transaction, status INDEXING.
+
+        Replaces any earlier version at the same path. Returns the new document id, its
+        chunk ids, and the id of the replaced document (whose vectors must go).
+        """
+        now = time.time()
+        with self.transaction() as db:
+            old = db.execute("SELECT id, added_at FROM documents WHERE path=?", (path,)).fetchone()
+            added = float(old[1]) if old else now
+            if old:
+                db.execute("DELETE FROM documents WHERE id=?", (old[0],))
+            cur = db.execute(
+                "INSERT INTO documents(path, name, kind, sha256, size, title, status, pages,"
+                " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (path, name, parsed.kind, sha256, size, parsed.title, DocStatus.INDEXING.value,
+                 len(parsed.pages), added, now),
+            )
+            doc_id = int(cur.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO pages(doc_id, number, text) VALUES (?,?,?)",
+                [(doc_id, p.number, p.text) for p in parsed.pages],
+            )
+            ids: list[int] = []
+            vecs = np.asarray(vectors, dtype=np.float32)
+            for c, v in zip(chunks, vecs):
+                cur = db.execute(
+                    'INSERT INTO chunks(doc_id, ordinal, page, start, "end", heading, text, embedding)'
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (doc_id, c.ordinal, c.page, c.start, c.end, c.heading, c.text, v.tobytes()),
+                )
+                ids.append(int(cur.lastrowid or 0))
+        return doc_id, ids, (int(old[0]) if old else None)
+
+    def mark_ready(self, doc_id: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE documents SET status=?, error='' WHERE id=?", (DocStatus.READY.value, doc_id)
+            )
+
+    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int) -> int:
+        """Remember a file that failed, with its reason, so the user can see why.
+
+        A failed re-ingest of a file that was indexed before leaves the good version alone.
+        """
+        now = time.time()
+        with self.transaction() as db:
+            old = db.execute("SELECT id, status FROM documents WHERE path=?", (path,)).fetchone()
+            if old and old[1] == DocStatus.READY.value:
+                db.execute("UPDATE documents SET error=?, updated_at=? WHERE id=?", (reason, now, old[0]))
+                return int(old[0])
+            if old:
+                db.execute("DELETE FROM documents WHERE id=?", (old[0],))
+            cur = db.execute(
+                "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now),
+            )
+            return int(cur.lastrowid or 0)
+
+    def delete_document(self, doc_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+    def documents(self) -> list[DocumentInfo]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.id, d.path, d.name, d.kind, d.pages, "
+                "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), d.status, d.error, "
+                "d.added_at, d.size FROM documents d ORDER BY d.name COLLATE NOCASE"
+            ).fetchall()
+        return [
+            DocumentInfo(int(r[0]), r[1], r[2], r[3], int(r[4]), int(r[5]), DocStatus(r[6]), r[7],
+                         float(r[8]), int(r[9]))
+            for r in rows
+        ]
+
+    def documents_with_status(self, status: DocStatus) -> list[int]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM documents WHERE status=?", (status.value,)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def titles(self) -> dict[int, tuple[str, str]]:
+        """doc id -> (name, title) for ready documents."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, title FROM documents WHERE status=?", (DocStatus.READY.value,)
+            ).fetchall()
+        return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+    def page_text(self, doc_id: int, number: int) -> str:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)
+            ).fetchone()
+        return "" if row is None else str(row[0])
+
+    def first_text(self, doc_id: int, chars: int = 2000) -> str:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT substr(text, 1, ?) FROM pages WHERE doc_id=? ORDER BY number LIMIT 1",
+                (chars, doc_id),
+            ).fetchone()
+        return "" if row is None else str(row[0])
+
+    # -- chunks -------------------------------------------------------------------------
+    _CHUNK_COLS = (
+        'c.id, c.doc_id, c.ordinal, c.page, c.start, c."end", c.heading, c.text, d.name, d.path'
+    )
+
+    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        out: dict[int, StoredChunk] = {}
+        with self._lock:
+            for i in range(0, len(ids), 500):
+                part = ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d ON d.id=c.doc_id "
+                    f"WHERE c.id IN ({marks}) AND d.status=?",
+                    (*part, DocStatus.READY.value),
+                ).fetchall()
+                for r in rows:
+                    out[int(r[0])] = StoredChunk(*r)
+        return out
+
+    def neighbours(self, doc_id: int, ordinal: int, before: int, after: int) -> list[StoredChunk]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d ON d.id=c.doc_id "
+                "WHERE c.doc_id=? AND c.ordinal BETWEEN ? AND ? ORDER BY c.ordinal",
+                (doc_id, ordinal - before, ordinal + after),
+            ).fetchall()
+        return [StoredChunk(*r) for r in rows]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """BM25 over chunk text and headings: (chunk id, score), best first."""
+        words = [w.lower() for w in _WORD.findall(query)]
+        words = [w for w in words if w not in STOPWORDS and len(w) > 1]
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
+                "JOIN chunks c ON c.id=f.rowid JOIN documents d ON d.id=c.doc_id "
+                "WHERE chunks_fts MATCH ? AND d.status=? ORDER BY s LIMIT ?",
+                (match, DocStatus.READY.value, k),
+            ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def embeddings(self, doc_id: int | None = None) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
+        """(chunk ids, doc ids, vectors) of ready documents, in batches: to rebuild the index."""
+        sql = "SELECT c.id, c.doc_id, c.embedding FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.status=?"
+        args: tuple[object, ...] = (DocStatus.READY.value,)
+        if doc_id is not None:
+            sql += " AND c.doc_id=?"
+            args += (doc_id,)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        for i in range(0, len(rows), 1000):
+            part = rows[i : i + 1000]
+            vecs = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in part])
+            yield [int(r[0]) for r in part], [int(r[1]) for r in part], vecs
+
+    def embeddings_any(self, doc_id: int) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
+        """(chunk ids, doc ids, vectors) of one document whatever its status: for recovery."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, doc_id, embedding FROM chunks WHERE doc_id=? AND embedding IS NOT NULL",
+                (doc_id,),
+            ).fetchall()
+        for i in range(0, len(rows), 1000):
+            part = rows[i : i + 1000]
+            vecs = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in part])
+            yield [int(r[0]) for r in part], [int(r[1]) for r in part], vecs
+
+    def chunk_ids(self, doc_id: int) -> list[int]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def count_chunks(self) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.status=?",
+                (DocStatus.READY.value,),
+            ).fetchone()
+        return int(row[0])
+
+
+STOPWORDS = frozenset(
+    """a an and are as at be been being between by can consider contract could did do does
+    for from had has have how i if in include includes including into is it its may might
+    must of on or other such than that the their there these this those to under was were
+    what when where whether which who will with would any all agreement party parties""".split()
+)
