@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 
 from rag.cancel import CancelToken
@@ -49,10 +50,24 @@ def fit_passages(
     for p in passages:
         cost = generator.count_tokens(format_source(len(chosen) + 1, p)) + 2
         if used + cost > budget:
+            if not chosen:
+                # The best passage alone is too long for this context: keep its start
+                # rather than answer from nothing.
+                p = _truncate(generator, p, budget - used)
+                if p.text:
+                    chosen.append(p)
+                    used += generator.count_tokens(format_source(1, p)) + 2
             continue  # a shorter, lower-ranked passage may still fit
         chosen.append(p)
         used += cost
     return chosen
+
+
+def _truncate(generator: Generator, p: Passage, tokens: int) -> Passage:
+    text = p.text
+    while text and generator.count_tokens(format_source(1, replace(p, text=text))) + 2 > tokens:
+        text = text[: int(len(text) * 0.8)]
+    return replace(p, text=text, end=p.start + len(text))
 
 
 def answer(

@@ -1,0 +1,77 @@
+"""Shared fixtures: real models, real files, a private data directory per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import rag  # noqa: F401  (offline switches before anything heavy)
+
+REPO = Path(__file__).resolve().parents[1]
+CUAD = Path(os.environ.get("DOCQA_CUAD", REPO.parent / "shared" / "corpus" / "cuad-dev"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the user's real data directory."""
+    os.environ["DOCQA_HOME"] = str(tmp_path_factory.mktemp("docqa-home"))
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embedder import SentenceTransformerEmbedder
+
+    e = SentenceTransformerEmbedder()
+    e.warm_up()
+    return e
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers.tiny_llama import write_tiny_llama
+
+    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama.gguf")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf_plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model without a chat template: exercises the plain completion prompt."""
+    from tests.helpers.tiny_llama import write_tiny_llama
+
+    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-plain.gguf", chat_template=None)
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from rag.models import default_llm_path
+
+    return default_llm_path(tmp_path_factory.mktemp("gemma"))
+
+
+@pytest.fixture(scope="session")
+def cuad() -> Path:
+    if not (CUAD / "tests.json").exists():
+        pytest.skip(f"CUAD dev corpus not found at {CUAD}")
+    return CUAD
+
+
+@pytest.fixture(scope="session")
+def cuad_tests(cuad: Path) -> list[dict]:
+    return json.loads((cuad / "tests.json").read_text())
+
+
+@pytest.fixture
+def sample_pdf() -> Path:
+    return REPO / "assets" / "samples" / "sample-mutual-nda.pdf"
+
+
+@pytest.fixture
+def library(tmp_path: Path, embedder):
+    from rag.library import Library
+
+    lib = Library(tmp_path / "lib", embedder)
+    yield lib
+    lib.close()

@@ -1,0 +1,99 @@
+"""llama.cpp for real: the tiny random Llama for speed, the bundled Gemma once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.answer import NOT_FOUND, fit_passages, format_source
+from rag.cancel import CancelToken
+from rag.generation import LlamaGenerator, ModelLoadError
+from rag.library import Library
+from rag.types import Passage
+
+
+def _passage(i: int, text: str) -> Passage:
+    return Passage(file=f"doc{i}.pdf", page=i, start=0, end=len(text), text=text, score=1.0 / i)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_gguf: Path) -> LlamaGenerator:
+    g = LlamaGenerator(tiny_gguf, context_size=2048)
+    g.warm_up()
+    return g
+
+
+def test_loads_with_template_and_reports_backend(tiny: LlamaGenerator) -> None:
+    assert tiny.has_chat_template
+    assert tiny.backend == "CPU"  # no GPU here; on a CUDA build this would say CUDA
+    assert tiny.context_size == 2048
+
+
+def test_streams_tokens(tiny: LlamaGenerator) -> None:
+    pieces = list(tiny.stream("Be brief.", "Say something.", 20, CancelToken()))
+    assert len(pieces) >= 2 and all(isinstance(p, str) for p in pieces)
+
+
+def test_cancel_stops_within_one_token(tiny: LlamaGenerator) -> None:
+    token = CancelToken()
+    got: list[str] = []
+    for piece in tiny.stream("Be brief.", "Talk for a long time.", 200, token):
+        got.append(piece)
+        if len(got) == 3:
+            token.set()
+    assert len(got) == 3
+
+
+def test_plain_prompt_when_gguf_has_no_template(tiny_gguf_plain: Path) -> None:
+    g = LlamaGenerator(tiny_gguf_plain, context_size=256)
+    g.warm_up()
+    assert not g.has_chat_template
+    assert list(g.stream("Be brief.", "Hello", 5, CancelToken()))
+
+
+def test_passages_fit_the_context(tiny: LlamaGenerator) -> None:
+    text = "The tenant shall pay the rent monthly in advance. " * 12
+    passages = [_passage(i, text) for i in range(1, 10)]
+    chosen = fit_passages(tiny, "When is rent due?", passages, answer_tokens=128)
+    assert 0 < len(chosen) < len(passages)
+    assert chosen == passages[: len(chosen)]  # best first
+    used = sum(tiny.count_tokens(format_source(i + 1, p)) for i, p in enumerate(chosen))
+    assert used + 128 <= tiny.context_size
+
+
+def test_an_oversized_best_passage_is_truncated_not_dropped(tiny: LlamaGenerator) -> None:
+    huge = _passage(1, "Payment is due within thirty days of invoice. " * 100)
+    (chosen,) = fit_passages(tiny, "When is payment due?", [huge], answer_tokens=128)
+    assert huge.text.startswith(chosen.text) and 0 < len(chosen.text) < len(huge.text)
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match="not found"):
+        LlamaGenerator(tmp_path / "nope.gguf").warm_up()
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(ModelLoadError):
+        LlamaGenerator(junk).warm_up()
+
+
+def test_ask_cites_and_refuses_when_nothing_relevant(library: Library, sample_pdf: Path, tiny: LlamaGenerator) -> None:
+    assert not library.ask("What is the notice period?", tiny).grounded  # empty library
+    library.ingest([sample_pdf])
+    streamed: list[str] = []
+    ans = library.ask("How much notice is needed to terminate for convenience?", tiny, on_token=streamed.append)
+    assert ans.grounded and ans.citations and ans.backend == "CPU"
+    assert ans.text == "".join(streamed).strip()
+    assert ans.citations[0].passage.page == 2 and "thirty (30) days" in ans.citations[0].passage.text
+    off_topic = library.ask("Which football team won the 1998 world cup in Paris?", tiny)
+    assert not off_topic.grounded and off_topic.text == NOT_FOUND and off_topic.citations == []
+
+
+@pytest.mark.slow
+def test_bundled_gemma_answers(library: Library, sample_pdf: Path, gemma_gguf: Path) -> None:
+    g = LlamaGenerator(gemma_gguf, context_size=2048)
+    library.ingest([sample_pdf])
+    ans = library.ask("Which state's law governs the agreement?", g, k=4)
+    assert ans.text and ans.citations
+    assert any("Oregon" in c.passage.text for c in ans.citations)
+    g.close()

@@ -1,0 +1,27 @@
+"""The engine stays Qt-free and offline by construction."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_rag_does_not_load_qt() -> None:
+    code = (
+        "import sys, rag, rag.library, rag.cli, rag.generation, rag.parsing.office;"
+        "bad=[m for m in sys.modules if m.startswith(('PySide6','shiboken6'))];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_offline_switches_are_forced_on_import() -> None:
+    env = dict(os.environ, HF_HUB_OFFLINE="0", ANONYMIZED_TELEMETRY="True")
+    code = "import os, rag; print(os.environ['HF_HUB_OFFLINE'], os.environ['ANONYMIZED_TELEMETRY'], os.environ['DO_NOT_TRACK'])"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    assert r.stdout.split() == ["1", "False", "1"]
