@@ -8,12 +8,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
 from rag.paths import default_library, models_dir
 from rag.types import Outcome, Progress
+
+if TYPE_CHECKING:
+    from rag.library import Library
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -79,8 +82,8 @@ class _Bar:
             self.out.write("\n")
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202 (lazy import keeps --help fast)
-    from rag.library import Library
+def _open(args: argparse.Namespace) -> Library:
+    from rag.library import Library  # lazy: keeps --help fast
 
     return Library(args.library or default_library())
 
@@ -192,9 +195,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
-        stream = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+        def stream(piece: str) -> None:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+
         try:
-            ans = lib.ask(args.question, gen, k=args.k, on_token=stream, cancel=cancel)
+            ans = lib.ask(args.question, gen, k=args.k, on_token=None if args.json else stream, cancel=cancel)
         except KeyboardInterrupt:
             cancel.set()
             print("\n[stopped]")

@@ -46,7 +46,7 @@ def _quiet_llama_log() -> None:
 
     import llama_cpp
 
-    @llama_cpp.llama_log_callback  # type: ignore[misc]
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def _cb(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
         if level == 2:  # GGML_LOG_LEVEL_ERROR
             sys.stderr.write(text.decode(errors="replace"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Answer:
         }
 
 
-class DocStatus(str, Enum):
+class DocStatus(StrEnum):
     INDEXING = "indexing"
     READY = "ready"
     FAILED = "failed"
@@ -110,7 +110,7 @@ class DocumentInfo:
     size: int
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     INDEXED = "indexed"
     UNCHANGED = "unchanged"
     REPLACED = "replaced"

@@ -44,17 +44,18 @@ def patch_unstructured_nlp() -> None:
         from unstructured.nlp import tokenize
 
         nlp = _offline_nlp()
-        tokenize._get_nlp = lambda: nlp  # type: ignore[attr-defined]
-        tokenize._install_spacy_model = _refuse_download  # type: ignore[attr-defined]
-        tokenize._download_with_timeout = lambda *a, **k: _refuse_download()  # type: ignore[attr-defined]
+        mod: Any = tokenize  # patched on purpose: see the module docstring
+        mod._get_nlp = lambda: nlp
+        mod._install_spacy_model = _refuse_download
+        mod._download_with_timeout = lambda *a, **k: _refuse_download()
         _patched = True
 
 
-_KINDS = ("docx", "pptx", "html", "htm", "eml", "msg", "md", "txt", "text", "xml")
+_KINDS: tuple[str, ...] = ("docx", "pptx", "html", "htm", "eml", "msg", "md", "txt", "text", "xml")
 
 
 class OfficeParser:
-    kinds = _KINDS
+    kinds: tuple[str, ...] = _KINDS
 
     def parse(self, path: Path) -> ParsedDocument:
         kind = path.suffix.lower().lstrip(".")

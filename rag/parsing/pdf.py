@@ -48,7 +48,7 @@ def _diagnose(path: Path, err: Exception) -> str:
 
 
 class PdfParser:
-    kinds = ("pdf",)
+    kinds: tuple[str, ...] = ("pdf",)
 
     def parse(self, path: Path) -> ParsedDocument:
         import pypdfium2 as pdfium

@@ -36,7 +36,7 @@ def write_tiny_llama(
         tokens.append(f"<0x{b:02X}>".encode())
         types.append(gguf.TokenType.BYTE)
     words = ["\u2581"] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    words += ["\u2581" + w for w in "the a of to and in is that for it on with as at by".split()]
+    words += ["\u2581" + w for w in ["the", "a", "of", "to", "and", "in", "is", "that", "for", "it", "on", "with", "as", "at", "by"]]
     words += [" [1]", "[", "]", "1", "2", "."]
     for w in words:
         tokens.append(w.encode())
