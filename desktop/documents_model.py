@@ -1,0 +1,131 @@
+"""Table model of one library's documents, and the proxy that sorts and filters it."""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from rag.types import DocStatus, DocumentInfo
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class Column(IntEnum):
+    NAME = 0
+    TYPE = 1
+    PAGES = 2
+    STATUS = 3
+    ADDED = 4
+    PROBLEMS = 5
+
+
+HEADERS = {
+    Column.NAME: "Name",
+    Column.TYPE: "Type",
+    Column.PAGES: "Pages",
+    Column.STATUS: "Status",
+    Column.ADDED: "Added",
+    Column.PROBLEMS: "Problems",
+}
+
+STATUS_TEXT = {DocStatus.READY: "Ready", DocStatus.INDEXING: "Indexing…", DocStatus.FAILED: "Failed"}
+
+DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the document's id (int)
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts naturally (numbers as numbers)
+
+
+def _added(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+
+
+class DocumentsModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._docs: list[DocumentInfo] = []
+
+    # -- data in --------------------------------------------------------------------------
+    def set_documents(self, docs: list[DocumentInfo]) -> None:
+        self.beginResetModel()
+        self._docs = list(docs)
+        self.endResetModel()
+
+    def document(self, row: int) -> DocumentInfo:
+        return self._docs[row]
+
+    def documents(self) -> list[DocumentInfo]:
+        return list(self._docs)
+
+    # -- Qt model interface ---------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._docs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(Column):
+            return HEADERS[Column(section)]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._docs)):
+            return None
+        doc = self._docs[index.row()]
+        col = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(doc, col)
+        if role == SORT_ROLE:
+            if col == Column.PAGES:
+                return doc.pages
+            if col == Column.ADDED:
+                return doc.added_at
+            return (self._display(doc, col) or "").casefold()
+        if role == DOC_ID_ROLE:
+            return doc.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == Column.PROBLEMS and doc.error:
+                return doc.error
+            if col == Column.NAME:
+                return doc.path
+        if role == Qt.ItemDataRole.ForegroundRole and doc.status is DocStatus.FAILED and col in (
+            Column.STATUS, Column.PROBLEMS
+        ):
+            return QBrush(QColor("#d9534f"))
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == Column.PAGES:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _display(doc: DocumentInfo, col: Column) -> str:
+        if col == Column.NAME:
+            return doc.name
+        if col == Column.TYPE:
+            return doc.kind.upper()
+        if col == Column.PAGES:
+            return str(doc.pages) if doc.pages else ""
+        if col == Column.STATUS:
+            return STATUS_TEXT.get(doc.status, str(doc.status))
+        if col == Column.ADDED:
+            return _added(doc.added_at)
+        return doc.error
+
+
+class DocumentsFilter(QSortFilterProxyModel):
+    """Case-insensitive filter on name, type, status and problems; natural sort order."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(-1)  # match any column

@@ -1,0 +1,188 @@
+"""The selected library's documents: filter box, sortable table, ingest progress, remove."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.documents_model import DOC_ID_ROLE, Column, DocumentsFilter, DocumentsModel
+from desktop.jobs import Job
+from rag.types import DocumentInfo, IngestReport, Outcome, Progress
+
+
+def eta_text(started: float, done: int, total: int, now: float | None = None) -> str:
+    """A rough time left from the average time per finished file."""
+    if done <= 0 or total <= done:
+        return ""
+    elapsed = (now or time.monotonic()) - started
+    left = elapsed / done * (total - done)
+    if left < 60:
+        return f"about {max(1, int(left))} s left"
+    return f"about {int(left // 60)} min {int(left % 60)} s left"
+
+
+def report_text(report: IngestReport) -> str:
+    added = report.count(Outcome.INDEXED) + report.count(Outcome.REPLACED)
+    parts = [f"{added} added"]
+    if report.count(Outcome.UNCHANGED):
+        parts.append(f"{report.count(Outcome.UNCHANGED)} already there")
+    if report.failed:
+        parts.append(f"{len(report.failed)} could not be read (see Problems)")
+    if report.cancelled:
+        parts.append("stopped before the end")
+    return ", ".join(parts) + "."
+
+
+class DocumentsPanel(QWidget):
+    add_requested = Signal()
+    remove_requested = Signal(list)  # document ids
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = DocumentsModel(self)
+        self.proxy = DocumentsFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.job: Job | None = None
+        self._started = 0.0
+
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter documents (Ctrl+F)")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setAccessibleName("Filter documents")
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.add_btn = QPushButton("Add files…")
+        self.add_btn.setToolTip("Add documents (Ctrl+O), or drop files and folders on the window")
+        self.add_btn.setAccessibleName("Add documents")
+        self.add_btn.clicked.connect(self.add_requested)
+        self.remove_btn = QPushButton("Remove")
+        self.remove_btn.setToolTip("Remove the selected documents from this library (Del); files stay on disk")
+        self.remove_btn.setAccessibleName("Remove selected documents from the library")
+        self.remove_btn.clicked.connect(self._on_remove)
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Documents")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(Column.NAME, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(Column.PROBLEMS, QHeaderView.ResizeMode.Stretch)
+        for col in (Column.TYPE, Column.PAGES, Column.STATUS, Column.ADDED):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Ingest progress")
+        self.progress_label = QLabel()
+        self.progress_label.setAccessibleName("Ingest status")
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setAccessibleName("Cancel adding documents")
+        self.cancel_btn.clicked.connect(self.cancel_ingest)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.add_btn)
+        top.addWidget(self.remove_btn)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel_btn)
+        self.empty_hint = QLabel("Drop PDF, Word, PowerPoint, Markdown or text files (or whole folders) "
+                                 "anywhere on this window to add them to the library.")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty_hint)
+        layout.addWidget(self.progress_label)
+        layout.addLayout(bar)
+        layout.addWidget(self.result_label)
+        self._show_progress(False)
+        self._update_buttons()
+
+    def set_documents(self, docs: list[DocumentInfo]) -> None:
+        self.model.set_documents(docs)
+        self.empty_hint.setVisible(not docs)
+        self._update_buttons()
+
+    def selected_ids(self) -> list[int]:
+        rows = self.table.selectionModel().selectedRows()
+        return [int(self.proxy.data(r, DOC_ID_ROLE)) for r in rows]
+
+    def _update_buttons(self) -> None:
+        self.remove_btn.setEnabled(bool(self.table.selectionModel().selectedRows()) and self.job is None)
+
+    def _on_remove(self) -> None:
+        ids = self.selected_ids()
+        if ids and self.job is None:
+            self.remove_requested.emit(ids)
+
+    # -- ingest progress ----------------------------------------------------------------------
+    def _show_progress(self, on: bool) -> None:
+        for w in (self.progress, self.progress_label, self.cancel_btn):
+            w.setVisible(on)
+
+    def track(self, job: Job) -> None:
+        self.job = job
+        self._started = time.monotonic()
+        self.result_label.clear()
+        self.progress.setRange(0, 0)  # busy until the scan tells the total
+        self.progress_label.setText("Looking at the files…")
+        self.cancel_btn.setEnabled(True)
+        self._show_progress(True)
+        job.progressed.connect(self._on_progress)
+        job.finished.connect(self._on_finished)
+        job.cancelled.connect(lambda: self._on_finished(job.result))
+        job.failed.connect(self._on_failed)
+        self._update_buttons()
+
+    def _on_progress(self, p: object) -> None:
+        if not isinstance(p, Progress):
+            return
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+        current = f" — {p.current}" if p.current else ""
+        eta = eta_text(self._started, p.done, p.total)
+        chunks = f", {p.chunks} passages indexed" if p.chunks else ""
+        self.progress_label.setText(f"{p.done} of {p.total} files{chunks}{current}" + (f" · {eta}" if eta else ""))
+
+    def _on_finished(self, report: object) -> None:
+        self.job = None
+        self._show_progress(False)
+        if isinstance(report, IngestReport):
+            self.result_label.setText(report_text(report))
+        else:
+            self.result_label.setText("Stopped.")
+        self._update_buttons()
+
+    def _on_failed(self, reason: str) -> None:
+        self.job = None
+        self._show_progress(False)
+        self.result_label.setText(f"Adding documents failed: {reason}")
+        self._update_buttons()
+
+    def cancel_ingest(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_btn.setEnabled(False)
+            self.progress_label.setText("Stopping after the current step…")

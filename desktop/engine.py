@@ -1,0 +1,122 @@
+"""The desktop's bridge to the engine: ingest, questions and the model, all as jobs.
+
+Ingest for a library runs on that library's lane, model loading and answering on the
+single ``"llm"`` lane, so a llama context is only ever used by one thread at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.jobs import Job, JobContext, JobRunner
+from desktop.libraries import LibraryFolders
+from desktop.settings import Settings
+from rag.generation import LlamaGenerator
+from rag.types import Answer, IngestReport
+
+LLM_LANE = "llm"
+
+
+def ingest_lane(library: str) -> str:
+    return f"ingest:{library}"
+
+
+class Engine(QObject):
+    model_state_changed = Signal(str)  # a short line for the status bar
+    library_changed = Signal(str)  # a library's documents changed (after a mutating job)
+
+    def __init__(self, runner: JobRunner, folders: LibraryFolders, models_dir: Path) -> None:
+        super().__init__()
+        self.runner = runner
+        self.folders = folders
+        self.models_dir = models_dir
+        self.generator: LlamaGenerator | None = None
+        self.model_state = "no model loaded"
+        self.model_error = ""
+
+    # -- model ----------------------------------------------------------------------------
+    def resolve_model_path(self, settings: Settings) -> Path:
+        if settings.model_path:
+            return Path(settings.model_path)
+        from rag.models import default_llm_path
+
+        return default_llm_path(self.models_dir)
+
+    def load_model(self, settings: Settings) -> Job:
+        """(Re)load the model in the background; questions queue behind it on the same lane."""
+        old = self.generator
+        self._set_state("loading model…")
+
+        def work(ctx: JobContext) -> LlamaGenerator:
+            if old is not None:
+                old.close()
+            path = self.resolve_model_path(settings)
+            gen = LlamaGenerator(
+                path,
+                context_size=settings.context_size,
+                threads=settings.threads or None,
+                gpu=settings.gpu,
+            )
+            gen.warm_up()
+            return gen
+
+        job = self.runner.submit("Loading the model", LLM_LANE, work)
+        job.finished.connect(self._on_model_loaded)
+        job.failed.connect(self._on_model_failed)
+        return job
+
+    def _on_model_loaded(self, gen: LlamaGenerator) -> None:
+        self.generator = gen
+        self.model_error = ""
+        self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}")
+
+    def _on_model_failed(self, reason: str) -> None:
+        self.generator = None
+        self.model_error = reason
+        self._set_state(f"model not loaded: {reason}")
+
+    def _set_state(self, text: str) -> None:
+        self.model_state = text
+        self.model_state_changed.emit(text)
+
+    # -- library work ---------------------------------------------------------------------
+    def ingest(self, library: str, paths: Sequence[str | Path]) -> Job:
+        lib = self.folders.open(library)
+
+        def work(ctx: JobContext) -> IngestReport:
+            return lib.ingest(list(paths), progress=ctx.progress, cancel=ctx.token)
+
+        job = self.runner.submit(f"Adding documents to {library}", ingest_lane(library), work)
+        job.ended.connect(lambda: self.library_changed.emit(library))
+        return job
+
+    def remove(self, library: str, doc_ids: Sequence[int]) -> Job:
+        lib = self.folders.open(library)
+        ids = list(doc_ids)
+        job = self.runner.submit("Removing documents", ingest_lane(library), lambda ctx: lib.remove(ids))
+        job.ended.connect(lambda: self.library_changed.emit(library))
+        return job
+
+    def ask(self, library: str, question: str, k: int) -> Job:
+        """Answer on the llm lane; ``progressed`` carries each generated piece of text."""
+        lib = self.folders.open(library)
+
+        def work(ctx: JobContext) -> Answer:
+            gen = self.generator
+            if gen is None:
+                raise RuntimeError(self.model_error or "the language model is not loaded yet")
+            return lib.ask(question, gen, k=k, on_token=ctx.progress, cancel=ctx.token)
+
+        return self.runner.submit("Answering", LLM_LANE, work)
+
+    def ingest_busy(self, library: str) -> bool:
+        return bool(self.runner.active(ingest_lane(library)))
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+        if self.generator is not None:
+            self.generator.close()
+        self.folders.close_all()

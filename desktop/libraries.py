@@ -1,0 +1,86 @@
+"""Library folders on disk: list, create, rename, delete, and open them once each.
+
+Each library (a matter) is a folder under ``rag.paths.libraries_dir()``. Opened
+:class:`rag.library.Library` objects are cached here and share the one embedder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from rag.library import Library
+from rag.protocols import Embedder
+
+_BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+class LibraryNameError(ValueError):
+    pass
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise LibraryNameError("a library needs a name")
+    if _BAD_CHARS.search(name) or name in (".", "..") or name.startswith("."):
+        raise LibraryNameError('a library name cannot contain / \\ : * ? " < > | or start with a dot')
+    if len(name) > 120:
+        raise LibraryNameError("that name is too long (120 characters at most)")
+    return name
+
+
+class LibraryFolders:
+    def __init__(self, root: Path, embedder: Embedder) -> None:
+        self.root = root
+        self.embedder = embedder
+        self._open: dict[str, Library] = {}
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted((p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                      key=str.casefold)
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def create(self, name: str) -> str:
+        name = check_name(name)
+        target = self.root / name
+        if target.exists():
+            raise LibraryNameError(f"a library called '{name}' already exists")
+        target.mkdir(parents=True)
+        return name
+
+    def open(self, name: str) -> Library:
+        lib = self._open.get(name)
+        if lib is None:
+            lib = Library(self.root / name, self.embedder)
+            self._open[name] = lib
+        return lib
+
+    def close(self, name: str) -> None:
+        lib = self._open.pop(name, None)
+        if lib is not None:
+            lib.close()
+
+    def rename(self, old: str, new: str) -> str:
+        new = check_name(new)
+        if new == old:
+            return new
+        if (self.root / new).exists():
+            raise LibraryNameError(f"a library called '{new}' already exists")
+        self.close(old)
+        (self.root / old).rename(self.root / new)
+        return new
+
+    def delete(self, name: str) -> None:
+        """Delete the library's folder (its index and chats), never the user's documents."""
+        self.close(name)
+        shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def close_all(self) -> None:
+        for name in list(self._open):
+            self.close(name)

@@ -1,0 +1,223 @@
+"""The main window: libraries left, documents and chat in the middle, the source right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter
+
+from desktop.chat_store import ChatStore
+from desktop.chat_view import ChatPanel
+from desktop.documents_panel import DocumentsPanel
+from desktop.engine import Engine
+from desktop.export import FORMATS, export
+from desktop.jobs import Job
+from desktop.library_panel import LibraryPanel
+from desktop.settings import Settings
+from desktop.ui_state import UiState
+from desktop.viewer import SourceViewer
+from desktop.watch import FolderWatcher
+
+DEFAULT_LIBRARY = "My documents"
+
+
+class MainWindow(QMainWindow):
+    ingest_started = Signal(object)  # Job
+    settings_requested = Signal()
+
+    def __init__(self, engine: Engine, settings: Callable[[], Settings], ui_state: UiState | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self._settings = settings
+        self.ui_state = ui_state
+        self.library = ""
+        self.setWindowTitle("docqa — private document Q&A")
+        self.setAcceptDrops(True)
+        self.resize(1400, 880)
+
+        self.libraries = LibraryPanel(engine.folders)
+        self.documents = DocumentsPanel()
+        self.chat = ChatPanel(engine, lambda: self._settings().passages)
+        self.viewer = SourceViewer(self._page_text)
+        for w in (self.chat.question, self.chat.transcript, self.documents.filter):
+            w.setAcceptDrops(False)  # a drop anywhere means "add these files"
+
+        self.middle = QSplitter(Qt.Orientation.Vertical)
+        self.middle.addWidget(self.documents)
+        self.middle.addWidget(self.chat)
+        self.middle.setSizes([300, 560])
+        self.main = QSplitter(Qt.Orientation.Horizontal)
+        self.main.addWidget(self.libraries)
+        self.main.addWidget(self.middle)
+        self.main.addWidget(self.viewer)
+        self.main.setSizes([220, 640, 540])
+        self.main.setChildrenCollapsible(False)
+        self.setCentralWidget(self.main)
+        self.splitters = {"main": self.main, "middle": self.middle}
+
+        self.model_label = QLabel(engine.model_state)
+        self.model_label.setAccessibleName("Model status")
+        self.statusBar().addPermanentWidget(self.model_label)
+        engine.model_state_changed.connect(self.model_label.setText)
+        engine.library_changed.connect(self._on_library_changed)
+        self.libraries.selected.connect(self._on_library_selected)
+        self.libraries.deleting.connect(self._on_library_deleting)
+        self.documents.add_requested.connect(self.choose_files)
+        self.documents.remove_requested.connect(self.remove_documents)
+        self.chat.citation_clicked.connect(self.viewer.show_source)
+        self.chat.export_requested.connect(self.export_chat)
+        self.watcher = FolderWatcher(self)
+        self.watcher.changed.connect(self._on_watched_changed)
+        self._build_menus()
+        if ui_state is not None:
+            ui_state.restore(self, self.splitters)
+        self.libraries.refresh(select=settings().last_library)
+
+    # -- menus and shortcuts --------------------------------------------------------------
+    def _action(self, menu_name: str, text: str, slot: Callable[[], object], keys: QKeySequence | QKeySequence.StandardKey | str = "") -> QAction:
+        menu = self._menus.get(menu_name) or self.menuBar().addMenu(menu_name)
+        self._menus[menu_name] = menu
+        action = QAction(text, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        self._menus: dict[str, QMenu] = {}
+        self._action("&File", "Add files…", self.choose_files, QKeySequence.StandardKey.Open)
+        self._action("&File", "Add a folder…", self.choose_folder)
+        self._action("&File", "Export chat…", lambda: self.export_chat("chat"))
+        self._action("&File", "Settings…", self.settings_requested.emit, QKeySequence.StandardKey.Preferences)
+        self._action("&File", "Quit", self.close, QKeySequence.StandardKey.Quit)
+        self._action("&Chat", "New chat", self.chat.new_chat, "Ctrl+N")
+        self._action("&Chat", "Ask", self.chat.ask, "Ctrl+Return")
+        self._action("&Chat", "Stop", self.stop, "Esc")
+        self._action("&Chat", "Copy answer", self.chat.copy_last_answer, "Ctrl+Shift+C")
+        self._action("&Documents", "Filter", self._focus_filter, QKeySequence.StandardKey.Find)
+        delete = QShortcut(QKeySequence.StandardKey.Delete, self.documents.table)
+        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        delete.activated.connect(self.documents._on_remove)
+        self.help_action = self._action("&Help", "Where is my data?", lambda: None)
+
+    def _focus_filter(self) -> None:
+        self.documents.filter.setFocus()
+        self.documents.filter.selectAll()
+
+    def stop(self) -> None:
+        """Esc: stop the answer if one is running, else nothing (ingest has its own Cancel)."""
+        self.chat.stop()
+
+    # -- libraries ---------------------------------------------------------------------------
+    def _on_library_selected(self, name: str) -> None:
+        self.library = name
+        self._settings().last_library = name
+        self.documents.result_label.clear()
+        store = ChatStore(self.engine.folders.path(name)) if name else None
+        self.chat.set_library(name, store)
+        self.refresh_documents()
+        self.watcher.watch(self._settings().watched_folders if name else [])
+
+    def _on_library_deleting(self, name: str) -> None:
+        for job in self.engine.runner.active(f"ingest:{name}"):
+            job.cancel()
+        self.engine.runner.shutdown_lane(f"ingest:{name}")
+        if name == self.library:
+            self.chat.set_library("", None)
+
+    def _on_library_changed(self, name: str) -> None:
+        if name == self.library:
+            self.refresh_documents()
+
+    def refresh_documents(self) -> None:
+        docs = self.engine.folders.open(self.library).documents() if self.library else []
+        self.documents.set_documents(docs)
+
+    def _page_text(self, doc_id: int, page: int) -> str:
+        return self.engine.folders.open(self.library).page_text(doc_id, page)
+
+    # -- adding and removing documents -------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: object) -> None:
+        event.acceptProposedAction()  # type: ignore[attr-defined]
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    def add_paths(self, paths: list[Path]) -> Job | None:
+        if not self.library:
+            self.libraries.create_library(DEFAULT_LIBRARY)  # selects it
+        if self.documents.job is not None:
+            self.statusBar().showMessage("Still adding documents: wait for it to finish or cancel it.", 6000)
+            return None
+        job = self.engine.ingest(self.library, paths)
+        self.documents.track(job)
+        job.progressed.connect(self._on_ingest_progress)
+        self.ingest_started.emit(job)
+        return job
+
+    def _on_ingest_progress(self, p: object) -> None:
+        # Show finished files as they land, not only at the end.
+        done = getattr(p, "done", -1)
+        if done != getattr(self, "_last_done", None):
+            self._last_done = done
+            self.refresh_documents()
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add documents", "", "Documents (*.pdf *.docx *.pptx *.md *.txt);;All files (*)")
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def remove_documents(self, ids: list[int]) -> None:
+        n = len(ids)
+        answer = QMessageBox.question(
+            self, "Remove documents",
+            f"Remove {n} document{'s' if n != 1 else ''} from this library?\n\nThe files stay on your disk.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.engine.remove(self.library, ids)
+
+    def _on_watched_changed(self, folder: str) -> None:
+        if self.library and self.documents.job is None:
+            self.add_paths([Path(folder)])
+
+    # -- export ----------------------------------------------------------------------------------
+    def export_chat(self, scope: str) -> None:
+        chat = self.chat.chat()
+        if chat is None or not chat.exchanges:
+            return
+        exchanges = chat.exchanges if scope == "chat" else chat.exchanges[-1:]
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export", f"{chat.title[:40]}.md", ";;".join(FORMATS.values()))
+        if not path:
+            return
+        if not Path(path).suffix:
+            ext = next((k for k, v in FORMATS.items() if v == chosen), "md")
+            path = f"{path}.{ext}"
+        try:
+            export(exchanges, Path(path), title=chat.title)
+        except Exception as err:  # noqa: BLE001 (disk full, bad name: tell the user)
+            QMessageBox.warning(self, "Export", f"Could not export: {err}")
+            return
+        self.statusBar().showMessage(f"Exported to {path}", 6000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.ui_state is not None:
+            self.ui_state.save(self, self.splitters)
+        self.chat.stop()
+        super().closeEvent(event)
