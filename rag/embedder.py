@@ -23,6 +23,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._lock = threading.Lock()
         self.dimension = 0
+        self._queries: dict[str, np.ndarray] = {}
 
     def warm_up(self) -> None:
         with self._lock:
@@ -58,4 +59,14 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        # Asking embeds the question twice (relevance check, then search): remember a few.
+        with self._lock:
+            hit = self._queries.get(text)
+        if hit is not None:
+            return hit
+        vec = self.embed([text])[0]
+        with self._lock:
+            self._queries[text] = vec
+            while len(self._queries) > 64:
+                self._queries.pop(next(iter(self._queries)))
+        return vec

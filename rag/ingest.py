@@ -170,7 +170,7 @@ class IngestPipeline:
             for t in targets:
                 if str(t.path) not in done:
                     report.results.append(FileResult(str(t.path), t.name, Outcome.CANCELLED))
-        emit(Progress("done", finished, total, embedded and "" or "", embedded))
+        emit(Progress("done", finished, total, "", embedded))
         return report
 
     # -- parse thread ---------------------------------------------------------------------
@@ -226,7 +226,7 @@ class IngestPipeline:
         total: int,
     ) -> tuple[int, int]:
         texts = [c.indexed_text for it in items for c in (it.chunks or [])]
-        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        vectors = np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: list[np.ndarray] = []
         for s in range(0, len(order), EMBED_SLICE):

@@ -168,6 +168,7 @@ class Library:
         k: int = 8,
         on_token: Callable[[str], None] | None = None,
         cancel: CancelToken | None = None,
+        max_tokens: int = 512,
     ) -> Answer:
         if self.manifest.count_chunks() == 0:
             return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
@@ -177,4 +178,6 @@ class Library:
         passages = self.search(question, k)
         if not passages:
             return Answer(NOT_FOUND, [], generator.backend, grounded=False)
-        return answer(question, passages, generator, on_token=on_token, cancel=cancel)
+        return answer(
+            question, passages, generator, on_token=on_token, cancel=cancel, answer_tokens=max_tokens
+        )
