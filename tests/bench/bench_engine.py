@@ -21,7 +21,6 @@ sys.path.insert(0, str(REPO))
 
 import rag  # noqa: E402,F401
 from rag.answer import SYSTEM_PROMPT, build_user_prompt, fit_passages, format_source  # noqa: E402
-from rag.cancel import CancelToken  # noqa: E402
 from rag.embedder import SentenceTransformerEmbedder  # noqa: E402
 from rag.generation import LlamaGenerator  # noqa: E402
 from rag.library import Library  # noqa: E402
@@ -72,7 +71,7 @@ def bench_ask(lib: Library, gen: LlamaGenerator, questions: list[str], max_token
         # ask: retrieval, fitting, prompt, generation, as the user gets it
         times: list[float] = []
         t0 = time.perf_counter()
-        ans = lib.ask(q, gen, k=8, max_tokens=max_tokens, on_token=lambda _t: times.append(time.perf_counter()))
+        ans = lib.ask(q, gen, k=8, max_tokens=max_tokens, on_token=lambda _t, ts=times: ts.append(time.perf_counter()))
         if not times:
             continue
         ask_ttft.append(times[0] - t0)
