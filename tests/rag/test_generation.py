@@ -97,3 +97,43 @@ def test_bundled_gemma_answers(library: Library, sample_pdf: Path, gemma_gguf: P
     assert ans.text and ans.citations
     assert any("Oregon" in c.passage.text for c in ans.citations)
     g.close()
+
+
+def test_gpu_load_failure_falls_back_to_cpu(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No GPU here: pretend llama.cpp has offload support and the GPU load fails."""
+    import llama_cpp
+
+    real = llama_cpp.Llama
+
+    def fake_llama(*args, n_gpu_layers: int = 0, **kwargs):
+        if n_gpu_layers != 0:
+            raise ValueError("CUDA error: out of memory")
+        return real(*args, n_gpu_layers=n_gpu_layers, **kwargs)
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    monkeypatch.setattr(llama_cpp, "Llama", fake_llama)
+    g = LlamaGenerator(tiny_gguf, context_size=256)
+    g.warm_up()
+    assert g.backend.startswith("CPU (GPU load failed: CUDA error: out of memory")
+    assert list(g.stream("Be brief.", "Hi", 3, CancelToken()))
+
+
+def test_gpu_offload_when_supported(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import llama_cpp
+
+    real = llama_cpp.Llama
+    seen: list[int] = []
+
+    def spy(*args, n_gpu_layers: int = 0, **kwargs):
+        seen.append(n_gpu_layers)
+        return real(*args, n_gpu_layers=n_gpu_layers, **kwargs)
+
+    monkeypatch.setattr(llama_cpp, "llama_supports_gpu_offload", lambda: True)
+    monkeypatch.setattr(llama_cpp, "llama_print_system_info", lambda: b"CUDA : ARCHS = 900 | CPU : AVX2 = 1")
+    monkeypatch.setattr(llama_cpp, "Llama", spy)
+    g = LlamaGenerator(tiny_gguf, context_size=256)
+    g.warm_up()
+    assert seen == [-1] and g.backend == "CUDA"
+    cpu = LlamaGenerator(tiny_gguf, context_size=256, gpu="cpu")
+    cpu.warm_up()
+    assert seen == [-1, 0] and cpu.backend == "CPU"
