@@ -110,6 +110,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, help="with --smoke: where to save a PNG of the window")
     p.add_argument("--model", type=Path, help="a GGUF model to use instead of the configured one")
     p.add_argument("--timeout", type=float, default=300.0, help="with --smoke: give up after this many seconds")
+    p.add_argument("--threads", type=int, help="CPU threads for the model (default: the settings)")
     p.add_argument("--dark", action="store_true", help="force the dark colour scheme")
     return p.parse_args(argv)
 

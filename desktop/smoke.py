@@ -110,7 +110,7 @@ def run_smoke(args: argparse.Namespace) -> int:
         from desktop.settings import Settings
 
         app = make_qapplication([sys.argv[0]])
-        settings = Settings(model_path=str(args.model or ""), first_run_done=True,
+        settings = Settings(model_path=str(args.model or ""), first_run_done=True, threads=args.threads or 0,
                             theme="dark" if args.dark else "system")
         desktop = DesktopApp(app, data_dir=Path(home), settings=settings)
         desktop.window.show()
