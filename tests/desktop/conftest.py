@@ -6,12 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import rag  # noqa: E402, F401  (offline switches before Qt and the models)
-
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from PySide6.QtCore import QStandardPaths  # noqa: E402
+
+import rag  # noqa: E402, F401  (offline switches before Qt and the models)
 
 QStandardPaths.setTestModeEnabled(True)
 
