@@ -39,15 +39,24 @@ def exchange_html(i: int, ex: Exchange) -> str:
     if ex.stopped:
         answer += " <i>(stopped)</i>"
     out = [f'<p style="margin-top:14px"><b>{html.escape(ex.question)}</b></p><p>{answer}</p>']
-    if ex.sources:
-        out.append('<p style="margin-left:8px"><small><b>Sources</b><br>')
-        for s in ex.sources:
-            quote = " ".join(s.text.split())
-            quote = quote if len(quote) <= 160 else quote[:160].rsplit(" ", 1)[0] + " …"
-            out.append(f'<a href="cite:{i}:{s.n}">[{s.n}] {html.escape(s.file)}, page {s.page}</a>'
-                       f" — “{html.escape(quote)}”<br>")
-        out.append("</small></p>")
+    # Sources the answer cites come first; the other passages it was given follow, so a
+    # reader can still check them when a small model forgets to cite.
+    cited = [int(n) for n in dict.fromkeys(_CITE.findall(ex.answer)) if int(n) in known]
+    first = [s for s in ex.sources if s.n in cited] or ex.sources
+    rest = [s for s in ex.sources if s not in first]
+    for title, group in (("Sources", first), ("Other passages consulted", rest)):
+        if group:
+            out.append(f'<p style="margin-left:8px"><small><b>{title}</b><br>')
+            out += [_source_line(i, s) for s in group]
+            out.append("</small></p>")
     return "".join(out)
+
+
+def _source_line(i: int, s: SourceRef) -> str:
+    quote = " ".join(s.text.split())
+    quote = quote if len(quote) <= 160 else quote[:160].rsplit(" ", 1)[0] + " …"
+    return (f'<a href="cite:{i}:{s.n}">[{s.n}] {html.escape(s.file)}, page {s.page}</a>'
+            f" — “{html.escape(quote)}”<br>")
 
 
 def exchange_text(ex: Exchange) -> str:
@@ -79,7 +88,7 @@ class ChatPanel(QWidget):
         self.question = QPlainTextEdit()
         self.question.setPlaceholderText("Ask a question about this library's documents (Ctrl+Enter to ask)")
         self.question.setAccessibleName("Question")
-        self.question.setMaximumHeight(90)
+        self.question.setMaximumHeight(72)
         self.question.installEventFilter(self)
         self.ask_btn = QPushButton("Ask")
         self.ask_btn.setToolTip("Ask (Ctrl+Enter)")

@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.main.addWidget(self.viewer)
         self.main.setSizes([220, 640, 540])
         self.main.setChildrenCollapsible(False)
+        self.main.setContentsMargins(6, 4, 6, 0)
         self.setCentralWidget(self.main)
         self.splitters = {"main": self.main, "middle": self.middle}
 
