@@ -15,16 +15,20 @@ from dataclasses import dataclass
 
 from rag.types import Chunk, ParsedDocument
 
+# PDF text often spaces with U+00A0 rather than " ": a "horizontal space" is any space but a newline.
 _NUMBERED = re.compile(
-    r"^[ \t]*(?:(?:section|article|clause)[ \t]+)?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\)?[ \t]+(?P<title>[A-Z][^\n]{0,200})",
-    re.IGNORECASE,
+    r"^[^\S\n]*(?:(?i:section|article|clause)[^\S\n]+)?(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\)?"
+    r"(?P<gap>[^\S\n]*)(?P<title>[A-Z][^\n]{0,200})"
 )
 _ARTICLE = re.compile(
-    r"^[ \t]*(?:ARTICLE|Article|SECTION|Section)[ \t]+(?P<num>[IVXLC]+|\d{1,2})\b\.?[ \t]*(?P<title>[^\n]{0,200})"
+    r"^[^\S\n]*(?:ARTICLE|Article|SECTION|Section)[^\S\n]+(?P<num>[IVXLC]+|\d{1,2})\b\.?[^\S\n]*"
+    r"(?P<title>[^\n]{0,200})"
 )
-_CAPS = re.compile(r"^[ \t]*(?P<title>[A-Z][A-Z0-9 ,;:&'()/-]{3,80})[ \t]*$")
-_LETTERED = re.compile(r"^[ \t]*\(?(?:[a-z]|[ivx]{1,4})\)[ \t]+\S")
+_CAPS = re.compile(r"^[^\S\n]*(?P<title>[A-Z][A-Z0-9 \xa0,;:&'()/-]{3,80})[^\S\n]*$")
+_LETTERED = re.compile(r"^[^\S\n]*\(?(?:[a-z]|[ivx]{1,4})\)[^\S\n]+\S")
 _SENTENCE_END = re.compile(r"[.;:!?][\"')\]]?\s")
+_PARAGRAPH = re.compile(r"\n[^\S\n]*\n")
+_HSPACE = re.compile(r"[^\S\n]+")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Heading:
 
 
 def _short_title(title: str) -> str:
-    title = title.strip()
+    title = _HSPACE.sub(" ", title).strip()
     cut = re.search(r"[.:;](\s|$)", title)
     if cut and cut.start() <= 80:
         title = title[: cut.start()]
@@ -50,7 +54,10 @@ def detect_heading(line: str) -> Heading | None:
         return None
     m = _ARTICLE.match(line)
     if m:
-        title = _short_title(m.group("title"))
+        raw = m.group("title").strip()
+        if raw and not (raw[0].isupper() or raw[0] in "-–—:."):
+            return None  # "Section 2 of this Agreement ...": a reference wrapped onto a new line
+        title = _short_title(raw)
         label = line.strip().split()[0].title() + " " + m.group("num")
         return Heading(1, f"{label} {title}".strip())
     m = _NUMBERED.match(line)
@@ -58,17 +65,32 @@ def detect_heading(line: str) -> Heading | None:
         num = m.group("num")
         if "." not in num and int(num) > 60:  # "2019 Revenue", "100 Shares": not sections
             return None
+        if not m.group("gap") and ("." not in num.rstrip(".") or not m.group("title")[1:2].islower()):
+            return None  # "2.8Debarment" is a heading glued to its number; "3M" is not
         title = _short_title(m.group("title"))
         if not title or sum(c.isalpha() for c in title) < 3:
             return None
         return Heading(num.count(".") + 1, f"{num} {title}")
     m = _CAPS.match(line)
     if m:
-        title = m.group("title").strip()
+        title = _HSPACE.sub(" ", m.group("title")).strip()
         letters = sum(c.isalpha() for c in title)
         if letters >= 4 and " " in title or letters >= 8:
             return Heading(1, title.title() if len(title) > 3 else title)
     return None
+
+
+def running_lines(pages: list[str]) -> set[str]:
+    """Lines repeated on many pages (running headers and footers): never headings."""
+    if len(pages) < 3:
+        return set()
+    seen: dict[str, int] = {}
+    for text in pages:
+        for line in {_HSPACE.sub(" ", x).strip() for x in text.split("\n")}:
+            if line:
+                seen[line] = seen.get(line, 0) + 1
+    floor = max(3, len(pages) // 4)
+    return {line for line, n in seen.items() if n >= floor}
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,7 @@ class StructuredChunker:
     def chunk(self, doc: ParsedDocument) -> list[Chunk]:
         chunks: list[Chunk] = []
         carried: list[Heading] = []  # heading path in force at the top of the page
+        running = running_lines([p.text for p in doc.pages])
         for page in doc.pages:
             text = page.text
             if not text.strip():
@@ -93,9 +116,11 @@ class StructuredChunker:
             heads: dict[int, Heading] = {}
             for pos in lines:
                 end = text.find("\n", pos)
-                h = detect_heading(text[pos : end if end != -1 else len(text)])
-                if h is not None:
+                line = text[pos : end if end != -1 else len(text)]
+                h = detect_heading(line)
+                if h is not None and _HSPACE.sub(" ", line).strip() not in running:
                     heads[pos] = h
+            _merge_split_titles(text, heads)
             ordered = sorted(heads.items())
             for start, end in self._spans(text, lines, heads):
                 path = [h.text for h in _apply(carried, [h for p, h in ordered if p <= start])]
@@ -131,10 +156,23 @@ class StructuredChunker:
                 nxt = end
             else:
                 nxt = max(start + 1, end - cfg.overlap)
-                sp = text.rfind(" ", start + 1, nxt)
+                sp = _rfind_space(text, start + 1, nxt)
                 nxt = sp + 1 if sp > start else nxt
             start = _skip_ws(text, nxt)
         return [(s, _trim_end(text, s, e)) for s, e in spans]
+
+
+def _merge_split_titles(text: str, heads: dict[int, Heading]) -> None:
+    """"ARTICLE 2" on one line and "SUPPLY" on the next are one heading: "Article 2 Supply"."""
+    for pos in sorted(heads):
+        h = heads.get(pos)
+        if h is None or not re.fullmatch(r"(?:Article|Section) \S+", h.text):
+            continue
+        nxt = text.find("\n", pos) + 1
+        following = heads.get(nxt) if nxt > 0 else None
+        if following is not None and following.level == 1:
+            heads[pos] = Heading(1, f"{h.text} {following.text}")
+            del heads[nxt]
 
 
 def _line_starts(text: str) -> list[int]:
@@ -153,6 +191,14 @@ def _skip_ws(text: str, i: int) -> int:
     return i
 
 
+def _rfind_space(text: str, lo: int, hi: int) -> int:
+    """Index of the last whitespace character in text[lo:hi], or -1."""
+    for i in range(hi - 1, lo - 1, -1):
+        if text[i].isspace():
+            return i
+    return -1
+
+
 def _trim_end(text: str, s: int, e: int) -> int:
     while e > s and text[e - 1].isspace():
         e -= 1
@@ -168,9 +214,9 @@ def _best_cut(
     if best:
         return max(best), True
     # 2. A paragraph break, then a lettered sub-clause "(a)".
-    para = text.rfind("\n\n", lo, hi)
-    if para != -1:
-        return para + 1, True
+    paras = [m.start() for m in _PARAGRAPH.finditer(text, lo, hi)]
+    if paras:
+        return paras[-1] + 1, True
     sub = [p for p in lines if lo <= p <= hi and _LETTERED.match(text, p)]
     if sub:
         return max(sub), True
@@ -184,7 +230,7 @@ def _best_cut(
     nl = text.rfind("\n", lo, hi)
     if nl != -1:
         return nl + 1, False
-    sp = text.rfind(" ", lo, hi)
+    sp = _rfind_space(text, lo, hi)
     return (sp + 1 if sp != -1 else hi), False
 
 

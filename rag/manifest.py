@@ -281,19 +281,31 @@ class Manifest:
             ).fetchall()
         return [StoredChunk(*r) for r in rows]
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 over chunk text and headings: (chunk id, score), best first."""
+    def keyword_search(
+        self, query: str, k: int, doc_ids: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 over chunk text and headings: (chunk id, score), best first.
+
+        With ``doc_ids``, only chunks of those documents (the statistics stay library-wide).
+        """
         words = [w.lower() for w in _WORD.findall(query)]
         words = [w for w in words if w not in STOPWORDS and len(w) > 1]
         if not words:
             return []
         match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        only = ""
+        args: tuple[object, ...] = (match, DocStatus.READY.value)
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            only = f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
+            args += tuple(int(d) for d in doc_ids)
         with self._lock:
             rows = self._db.execute(
                 "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
                 "JOIN chunks c ON c.id=f.rowid JOIN documents d ON d.id=c.doc_id "
-                "WHERE chunks_fts MATCH ? AND d.status=? ORDER BY s LIMIT ?",
-                (match, DocStatus.READY.value, k),
+                f"WHERE chunks_fts MATCH ? AND d.status=?{only} ORDER BY s LIMIT ?",
+                (*args, k),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 

@@ -1,11 +1,23 @@
-"""Hybrid retrieval: BM25 (SQLite FTS5) and vectors (Chroma), fused by reciprocal rank."""
+"""Hybrid retrieval: BM25 (SQLite FTS5) and vectors (Chroma), fused by reciprocal rank.
+
+When the question names its document ("Consider the Supply Agreement between Acme and
+Widget; what is the governing law?"), the documents it names are found from their name,
+title and opening text (:mod:`rag.query_scope`), and their passages are ranked first, by
+how well they answer the clause part of the question alone: the words naming the document
+would otherwise pull up its cover page. Other documents' passages follow, never excluded.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections import OrderedDict
 from dataclasses import dataclass
+
+import numpy as np
 
 from rag.manifest import Manifest, StoredChunk
 from rag.protocols import Embedder, VectorIndex
+from rag.query_scope import DocumentScorer, split_query
 from rag.types import Passage
 
 
@@ -15,6 +27,18 @@ class RetrievalConfig:
     rrf_k: int = 60
     keyword_weight: float = 1.0
     vector_weight: float = 1.0
+    scope: bool = True  # prefer the documents the question names
+    scope_min: float = 0.5  # share of the scope's word weight a document must match
+    scope_ratio: float = 0.8  # ... and share of the best document's score
+    scope_docs: int = 3  # at most this many named documents
+    doc_rrf_k: int = 60  # fusion inside a named document
+    doc_keyword_weight: float = 1.0
+    doc_vector_weight: float = 1.0
+    doc_fusion: str = "rrf"  # "rrf", or "linear": min-max normalised scores, weighted
+    merge_adjacent: bool = False  # join retrieved neighbours of one page into one passage
+
+
+_SCOPED = 1.0  # added to the score of a named document's passages: they rank first
 
 
 class HybridRetriever:
@@ -29,6 +53,8 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.config = config or RetrievalConfig()
+        self.scorer = DocumentScorer(manifest)
+        self._vectors: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def search(self, query: str, k: int = 8) -> list[Passage]:
         cfg = self.config
@@ -38,13 +64,125 @@ class HybridRetriever:
         n = max(cfg.candidates, k)
         keyword = self.manifest.keyword_search(query, n)
         vector = self.index.query(self.embedder.embed_query(query), n)
-        fused: dict[int, float] = {}
-        for weight, ranked in ((cfg.keyword_weight, keyword), (cfg.vector_weight, vector)):
-            for rank, (cid, _s) in enumerate(ranked):
-                fused[cid] = fused.get(cid, 0.0) + weight / (cfg.rrf_k + rank + 1)
+        fused = _rrf([(cfg.keyword_weight, keyword), (cfg.vector_weight, vector)], cfg.rrf_k)
+        if cfg.scope:
+            fused.update(self._scoped(query, n))
         chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
-        ranked_ids = sorted(chunks, key=lambda c: fused[c], reverse=True)[:k]
-        return [_passage(chunks[c], fused[c]) for c in ranked_ids]
+        ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)
+        if cfg.merge_adjacent:
+            return self._merged([chunks[c] for c in ranked], fused, k)
+        return [_passage(chunks[c], fused[c]) for c in ranked[:k]]
+
+    def _merged(self, ranked: list[StoredChunk], fused: dict[int, float], k: int) -> list[Passage]:
+        """Retrieved chunks that touch on a page become one passage, at the best one's rank:
+        a clause cut in two reads whole, and the overlap between them is not repeated."""
+        groups: list[list[StoredChunk]] = []
+        for c in ranked:
+            for g in groups:
+                if any(
+                    o.doc_id == c.doc_id and o.page == c.page and abs(o.ordinal - c.ordinal) == 1
+                    for o in g
+                ):
+                    g.append(c)
+                    break
+            else:
+                if len(groups) == k:
+                    continue
+                groups.append([c])
+        out = []
+        for g in groups:
+            best = g[0]
+            if len(g) == 1:
+                out.append(_passage(best, fused[best.id]))
+                continue
+            start, end = min(c.start for c in g), max(c.end for c in g)
+            text = self.manifest.page_text(best.doc_id, best.page)[start:end]
+            first = min(g, key=lambda c: c.start)
+            out.append(dataclasses.replace(
+                _passage(best, fused[best.id]), start=start, end=end, text=text, heading=first.heading
+            ))
+        return out
+
+    def named_documents(self, query: str) -> dict[int, float]:
+        """The documents a question names: doc id -> how well (0-1); empty if none."""
+        cfg = self.config
+        sq = split_query(query)
+        if not sq.scope:
+            return {}
+        scores = self.scorer.scores(sq.scope)
+        if not scores:
+            return {}
+        best = max(scores.values())
+        ranked = sorted(scores.items(), key=lambda x: x[1], reverse=True)
+        return {
+            d: s for d, s in ranked[: cfg.scope_docs] if s >= cfg.scope_min and s >= cfg.scope_ratio * best
+        }
+
+    def _scoped(self, query: str, n: int) -> dict[int, float]:
+        """Scores of the named documents' passages, ranked by the clause part of the query."""
+        cfg = self.config
+        named = self.named_documents(query)
+        if not named:
+            return {}
+        clause = split_query(query).clause
+        keyword = self.manifest.keyword_search(clause, n, doc_ids=list(named))
+        qvec = self.embedder.embed_query(clause)
+        ids, vecs, docs = self._doc_vectors(list(named))
+        sims = vecs @ np.asarray(qvec, dtype=np.float32) if len(ids) else np.zeros(0)
+        order = np.argsort(-sims)[:n]
+        vector = [(int(ids[i]), float(sims[i])) for i in order]
+        pair = [(cfg.doc_keyword_weight, keyword), (cfg.doc_vector_weight, vector)]
+        inner = _linear(pair) if cfg.doc_fusion == "linear" else _rrf(pair, cfg.doc_rrf_k)
+        doc_of = dict(zip(ids.tolist(), docs.tolist()))
+        return {c: _SCOPED * named[doc_of[c]] + s for c, s in inner.items() if c in doc_of}
+
+    def _doc_vectors(self, doc_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(chunk ids, vectors, doc ids) of documents, from the manifest (a few cached)."""
+        parts = []
+        for d in doc_ids:
+            got = self._vectors.get(d)
+            if got is None:
+                cids: list[int] = []
+                mats: list[np.ndarray] = []
+                for ids, _docs, vecs in self.manifest.embeddings(d):
+                    cids.extend(ids)
+                    mats.append(vecs)
+                got = (np.asarray(cids, dtype=np.int64),
+                       np.concatenate(mats) if mats else np.zeros((0, 0), np.float32))
+                self._vectors[d] = got
+                while len(self._vectors) > 32:
+                    self._vectors.popitem(last=False)
+            else:
+                self._vectors.move_to_end(d)
+            parts.append((got[0], got[1], np.full(len(got[0]), d, dtype=np.int64)))
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                np.concatenate([p[2] for p in parts]))
+
+
+def _rrf(lists: list[tuple[float, list[tuple[int, float]]]], k: int) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for weight, ranked in lists:
+        for rank, (cid, _s) in enumerate(ranked):
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def _linear(lists: list[tuple[float, list[tuple[int, float]]]]) -> dict[int, float]:
+    """Weighted sum of scores scaled to [0, 1] per list (the fusion's result stays under 1)."""
+    fused: dict[int, float] = {}
+    total = sum(w for w, _ in lists) or 1.0
+    for weight, ranked in lists:
+        if not ranked:
+            continue
+        hi = max(s for _, s in ranked)
+        lo = min(s for _, s in ranked)
+        span = (hi - lo) or 1.0
+        for cid, s in ranked:
+            fused[cid] = fused.get(cid, 0.0) + weight / total * (s - lo) / span * 0.99
+    return fused
 
 
 def _passage(c: StoredChunk, score: float) -> Passage:
