@@ -9,7 +9,6 @@ would otherwise pull up its cover page. Other documents' passages follow, never 
 
 from __future__ import annotations
 
-import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -34,8 +33,7 @@ class RetrievalConfig:
     doc_rrf_k: int = 60  # fusion inside a named document
     doc_keyword_weight: float = 1.0
     doc_vector_weight: float = 1.0
-    doc_fusion: str = "rrf"  # "rrf", or "linear": min-max normalised scores, weighted
-    merge_adjacent: bool = False  # join retrieved neighbours of one page into one passage
+    doc_fusion: str = "linear"  # or "rrf"; linear (min-max scaled scores) measured better
 
 
 _SCOPED = 1.0  # added to the score of a named document's passages: they rank first
@@ -68,40 +66,8 @@ class HybridRetriever:
         if cfg.scope:
             fused.update(self._scoped(query, n))
         chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
-        ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)
-        if cfg.merge_adjacent:
-            return self._merged([chunks[c] for c in ranked], fused, k)
-        return [_passage(chunks[c], fused[c]) for c in ranked[:k]]
-
-    def _merged(self, ranked: list[StoredChunk], fused: dict[int, float], k: int) -> list[Passage]:
-        """Retrieved chunks that touch on a page become one passage, at the best one's rank:
-        a clause cut in two reads whole, and the overlap between them is not repeated."""
-        groups: list[list[StoredChunk]] = []
-        for c in ranked:
-            for g in groups:
-                if any(
-                    o.doc_id == c.doc_id and o.page == c.page and abs(o.ordinal - c.ordinal) == 1
-                    for o in g
-                ):
-                    g.append(c)
-                    break
-            else:
-                if len(groups) == k:
-                    continue
-                groups.append([c])
-        out = []
-        for g in groups:
-            best = g[0]
-            if len(g) == 1:
-                out.append(_passage(best, fused[best.id]))
-                continue
-            start, end = min(c.start for c in g), max(c.end for c in g)
-            text = self.manifest.page_text(best.doc_id, best.page)[start:end]
-            first = min(g, key=lambda c: c.start)
-            out.append(dataclasses.replace(
-                _passage(best, fused[best.id]), start=start, end=end, text=text, heading=first.heading
-            ))
-        return out
+        ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)[:k]
+        return [_passage(chunks[c], fused[c]) for c in ranked]
 
     def named_documents(self, query: str) -> dict[int, float]:
         """The documents a question names: doc id -> how well (0-1); empty if none."""
