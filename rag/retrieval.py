@@ -107,14 +107,17 @@ class HybridRetriever:
         parts = []
         for d in doc_ids:
             got = self._vectors.get(d)
+            if got is not None and sorted(self.manifest.chunk_ids(d)) != got[0].tolist():
+                got = None  # the document was replaced (SQLite may reuse its ids)
             if got is None:
                 cids: list[int] = []
                 mats: list[np.ndarray] = []
                 for ids, _docs, vecs in self.manifest.embeddings(d):
                     cids.extend(ids)
                     mats.append(vecs)
-                got = (np.asarray(cids, dtype=np.int64),
-                       np.concatenate(mats) if mats else np.zeros((0, 0), np.float32))
+                order = np.argsort(np.asarray(cids, dtype=np.int64))
+                got = (np.asarray(cids, dtype=np.int64)[order],
+                       np.concatenate(mats)[order] if mats else np.zeros((0, 0), np.float32))
                 self._vectors[d] = got
                 while len(self._vectors) > 32:
                     self._vectors.popitem(last=False)

@@ -71,3 +71,24 @@ def test_document_scorer_prefers_the_named_document(tmp_path: Path) -> None:
     best = max(scores, key=lambda d: scores[d])
     assert m.titles()[best][0] == "globex_license.pdf"
     assert scores[best] > 0.9
+
+
+def test_named_document_ranks_first_without_excluding_others(library, tmp_path: Path) -> None:
+    clauses = (
+        "1. Term. This Agreement lasts five years.\n\n"
+        "2. Governing Law. This Agreement is governed by the laws of {state}.\n\n"
+        "3. Notices. Notices must be in writing.\n"
+    )
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "acme.txt").write_text(
+        "SUPPLY AGREEMENT between Acme Corp. and Widget LLC\n\n" + clauses.format(state="Delaware")
+    )
+    (tmp_path / "docs" / "globex.txt").write_text(
+        "LICENSE AGREEMENT between Globex Inc. and Initech Ltd.\n\n" + clauses.format(state="Texas")
+    )
+    library.ingest([tmp_path / "docs"])
+    for who, want, state in [("Acme Corp. and Widget LLC", "acme", "Delaware"),
+                             ("Globex Inc. and Initech Ltd.", "globex", "Texas")]:
+        got = library.search(f"Consider the agreement between {who}; What is the governing law?", 8)
+        assert want in got[0].file and state in got[0].text
+        assert {Path(p.file).stem for p in got} == {"acme", "globex"}  # others follow, not excluded
