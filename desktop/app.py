@@ -57,7 +57,7 @@ class DesktopApp:
         follow_system(app, lambda: self.settings.theme)
         self.window = MainWindow(self.engine, lambda: self.settings, ui_state)
         self.window.settings_requested.connect(self.open_settings)
-        self.window.help_action.triggered.connect(self.show_first_run)
+        self.window.about_requested.connect(self.show_first_run)
         app.aboutToQuit.connect(self.shutdown)
         if load_model:
             self.engine.load_model(self.settings)

@@ -70,7 +70,7 @@ class DocumentsPanel(QWidget):
         self.remove_btn = QPushButton("Remove")
         self.remove_btn.setToolTip("Remove the selected documents from this library (Del); files stay on disk")
         self.remove_btn.setAccessibleName("Remove selected documents from the library")
-        self.remove_btn.clicked.connect(self._on_remove)
+        self.remove_btn.clicked.connect(self.request_remove)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -133,7 +133,7 @@ class DocumentsPanel(QWidget):
     def _update_buttons(self) -> None:
         self.remove_btn.setEnabled(bool(self.table.selectionModel().selectedRows()) and self.job is None)
 
-    def _on_remove(self) -> None:
+    def request_remove(self) -> None:
         ids = self.selected_ids()
         if ids and self.job is None:
             self.remove_requested.emit(ids)

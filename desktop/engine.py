@@ -51,16 +51,26 @@ class Engine(QObject):
         self._set_state("loading model…")
 
         def work(ctx: JobContext) -> LlamaGenerator:
+            # The generator is swapped here, on the llm lane, not in a UI slot: a question
+            # queued behind this job runs next on the same worker, maybe before the UI
+            # thread has seen this job finish.
+            self.generator = None
             if old is not None:
                 old.close()
-            path = self.resolve_model_path(settings)
-            gen = LlamaGenerator(
-                path,
-                context_size=settings.context_size,
-                threads=settings.threads or None,
-                gpu=settings.gpu,
-            )
-            gen.warm_up()
+            try:
+                path = self.resolve_model_path(settings)
+                gen = LlamaGenerator(
+                    path,
+                    context_size=settings.context_size,
+                    threads=settings.threads or None,
+                    gpu=settings.gpu,
+                )
+                gen.warm_up()
+            except Exception as err:
+                self.model_error = str(err)
+                raise
+            self.model_error = ""
+            self.generator = gen
             return gen
 
         job = self.runner.submit("Loading the model", LLM_LANE, work)
@@ -69,13 +79,9 @@ class Engine(QObject):
         return job
 
     def _on_model_loaded(self, gen: LlamaGenerator) -> None:
-        self.generator = gen
-        self.model_error = ""
         self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}")
 
     def _on_model_failed(self, reason: str) -> None:
-        self.generator = None
-        self.model_error = reason
         self._set_state(f"model not loaded: {reason}")
 
     def _set_state(self, text: str) -> None:

@@ -12,11 +12,13 @@ Jobs run in *lanes*. A lane is a single-thread pool, so work on a single-owner r
 
 from __future__ import annotations
 
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 
 from rag.cancel import Cancelled, CancelToken
 
@@ -29,12 +31,18 @@ class JobContext:
         self.token = job.token
 
     def progress(self, value: object) -> None:
-        # Emitted from the worker thread; Qt queues it to the Job's (UI) thread.
-        self._job.progressed.emit(value)
+        self._job._post_progress(value)
 
 
 class Job(QObject):
-    """Handle on one submitted task; signals are delivered on the UI thread."""
+    """Handle on one submitted task; its public signals fire on the UI thread.
+
+    The worker never emits the public signals itself: it leaves progress values in a
+    locked queue and the outcome on the job, and wakes the UI thread with argument-less
+    queued signals. The UI thread then drains the queue in one go (a fast model cannot
+    flood the event queue with one event per token) and emits the public signals, so
+    their slots always run on the UI thread, progress strictly before the outcome.
+    """
 
     progressed = Signal(object)
     finished = Signal(object)  # the function's return value
@@ -42,17 +50,58 @@ class Job(QObject):
     cancelled = Signal()
     ended = Signal()  # after any of finished / failed / cancelled
 
+    _progress_posted = Signal()
+    _outcome_posted = Signal()
+
     def __init__(self, name: str, lane: str) -> None:
         super().__init__()
         self.name = name
         self.lane = lane
         self.token = CancelToken()
         self.running = True
+        self.error = ""
         self.error_detail = ""
+        self.outcome = ""  # "finished" | "failed" | "cancelled", set by the worker
         self.result: Any = None  # also kept when a job stops early (a partial answer)
+        self._lock = threading.Lock()
+        self._pending: deque[object] = deque()
+        kind = Qt.ConnectionType.QueuedConnection
+        self._progress_posted.connect(self._on_progress_posted, kind)
+        self._outcome_posted.connect(self._on_outcome_posted, kind)
 
     def cancel(self) -> None:
         self.token.set()
+
+    # -- worker side ------------------------------------------------------------------
+    def _post_progress(self, value: object) -> None:
+        with self._lock:
+            self._pending.append(value)
+            first = len(self._pending) == 1
+        if first:  # one wake-up per batch: a fast model may outrun the UI
+            self._progress_posted.emit()
+
+    def _post_outcome(self, outcome: str) -> None:
+        self.outcome = outcome
+        self._outcome_posted.emit()
+
+    # -- UI side ----------------------------------------------------------------------
+    def _on_progress_posted(self) -> None:
+        with self._lock:
+            values = list(self._pending)
+            self._pending.clear()
+        for value in values:
+            self.progressed.emit(value)
+
+    def _on_outcome_posted(self) -> None:
+        self._on_progress_posted()  # progress always arrives before the outcome
+        self.running = False
+        if self.outcome == "finished":
+            self.finished.emit(self.result)
+        elif self.outcome == "failed":
+            self.failed.emit(self.error)
+        else:
+            self.cancelled.emit()
+        self.ended.emit()
 
 
 class _Runnable(QRunnable):
@@ -60,26 +109,23 @@ class _Runnable(QRunnable):
         super().__init__()
         self.job = job
         self.fn = fn
-        self.setAutoDelete(True)
+        # Python keeps the runnable alive until its job has ended (see JobRunner.submit).
+        self.setAutoDelete(False)
 
     def run(self) -> None:
         job = self.job
         try:
             if job.token.is_set:
                 raise Cancelled()
-            result = self.fn(JobContext(job))
-            job.result = result
+            job.result = self.fn(JobContext(job))
         except Cancelled:
-            job.cancelled.emit()
+            job._post_outcome("cancelled")
         except Exception as err:  # noqa: BLE001 (every error must reach a handler)
             job.error_detail = traceback.format_exc()
-            job.failed.emit(str(err) or type(err).__name__)
+            job.error = str(err) or type(err).__name__
+            job._post_outcome("failed")
         else:
-            if job.token.is_set:
-                job.cancelled.emit()
-            else:
-                job.finished.emit(result)
-        job.ended.emit()
+            job._post_outcome("cancelled" if job.token.is_set else "finished")
 
 
 class JobRunner(QObject):
@@ -91,7 +137,7 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lanes: dict[str, QThreadPool] = {}
-        self._active: set[Job] = set()
+        self._active: dict[Job, _Runnable] = {}
 
     def submit(self, name: str, lane: str, fn: Callable[[JobContext], Any]) -> Job:
         """Queue ``fn`` on ``lane``; connect to the returned job's signals right away
@@ -103,15 +149,17 @@ class JobRunner(QObject):
             pool.setMaxThreadCount(1)
             pool.setExpiryTimeout(-1)
             self._lanes[lane] = pool
-        self._active.add(job)
+        runnable = _Runnable(job, fn)
+        # A strong reference until the job ends: a queued runnable whose Python wrapper
+        # was collected would never run, and its job would never report.
+        self._active[job] = runnable
         job.ended.connect(lambda: self._on_job_ended(job))
         self.started.emit(job)
-        pool.start(_Runnable(job, fn))
+        pool.start(runnable)
         return job
 
     def _on_job_ended(self, job: Job) -> None:
-        job.running = False
-        self._active.discard(job)
+        self._active.pop(job, None)
         self.ended.emit(job)
 
     def active(self, lane_prefix: str = "") -> list[Job]:

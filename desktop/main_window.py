@@ -27,6 +27,7 @@ DEFAULT_LIBRARY = "My documents"
 class MainWindow(QMainWindow):
     ingest_started = Signal(object)  # Job
     settings_requested = Signal()
+    about_requested = Signal()  # show where the data lives (the first-run screen)
 
     def __init__(self, engine: Engine, settings: Callable[[], Settings], ui_state: UiState | None = None) -> None:
         super().__init__()
@@ -34,6 +35,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self.ui_state = ui_state
         self.library = ""
+        self._last_done = -1
         self.setWindowTitle("docqa — private document Q&A")
         self.setAcceptDrops(True)
         self.resize(1400, 880)
@@ -102,8 +104,8 @@ class MainWindow(QMainWindow):
         self._action("&Documents", "Filter", self._focus_filter, QKeySequence.StandardKey.Find)
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.documents.table)
         delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        delete.activated.connect(self.documents._on_remove)
-        self.help_action = self._action("&Help", "Where is my data?", lambda: None)
+        delete.activated.connect(self.documents.request_remove)
+        self._action("&Help", "Where is my data?", self.about_requested.emit)
 
     def _focus_filter(self) -> None:
         self.documents.filter.setFocus()
@@ -161,6 +163,7 @@ class MainWindow(QMainWindow):
         if self.documents.job is not None:
             self.statusBar().showMessage("Still adding documents: wait for it to finish or cancel it.", 6000)
             return None
+        self._last_done = -1
         job = self.engine.ingest(self.library, paths)
         self.documents.track(job)
         job.progressed.connect(self._on_ingest_progress)
@@ -170,7 +173,7 @@ class MainWindow(QMainWindow):
     def _on_ingest_progress(self, p: object) -> None:
         # Show finished files as they land, not only at the end.
         done = getattr(p, "done", -1)
-        if done != getattr(self, "_last_done", None):
+        if done != self._last_done:
             self._last_done = done
             self.refresh_documents()
 

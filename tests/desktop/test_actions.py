@@ -15,8 +15,10 @@ pytestmark = pytest.mark.gui
 def test_ctrl_enter_asks(qtbot, window) -> None:
     window.libraries.create_library("Keys")
     window.chat.question.setPlainText("What is the notice period?")
+    window.chat.question.setFocus()
     with qtbot.waitSignal(window.chat.answered, timeout=60_000) as answered:
         qtbot.keyClick(window.chat.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert window.chat.busy, "Ctrl+Enter did not ask"
     ex = answered.args[0]
     assert ex.question == "What is the notice period?"
     assert "no documents" in ex.answer  # the engine's answer for an empty library
