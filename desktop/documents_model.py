@@ -97,7 +97,7 @@ class DocumentsModel(QAbstractTableModel):
             if col == Column.PROBLEMS and doc.error:
                 return doc.error
             if col == Column.NAME:
-                return doc.path
+                return f"{doc.name}\n{doc.path}" if doc.name != doc.path else doc.path
         if role == Qt.ItemDataRole.ForegroundRole and doc.status is DocStatus.FAILED and col in (
             Column.STATUS, Column.PROBLEMS
         ):
@@ -109,7 +109,9 @@ class DocumentsModel(QAbstractTableModel):
     @staticmethod
     def _display(doc: DocumentInfo, col: Column) -> str:
         if col == Column.NAME:
-            return doc.name
+            # Files from a dropped folder are named "folder/sub/file.pdf"; the file name is
+            # what people scan for, the full path is in the tooltip.
+            return doc.name.rsplit("/", 1)[-1]
         if col == Column.TYPE:
             return doc.kind.upper()
         if col == Column.PAGES:

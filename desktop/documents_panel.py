@@ -39,11 +39,14 @@ def report_text(report: IngestReport) -> str:
     parts = [f"{added} added"]
     if report.count(Outcome.UNCHANGED):
         parts.append(f"{report.count(Outcome.UNCHANGED)} already there")
+    detail = ""
     if report.failed:
         parts.append(f"{len(report.failed)} could not be read (see Problems)")
+        detail = " " + "; ".join(f"{r.name.rsplit('/', 1)[-1]}: {r.reason}" for r in report.failed[:3])
+        detail += f"; and {len(report.failed) - 3} more." if len(report.failed) > 3 else "."
     if report.cancelled:
         parts.append("stopped before the end")
-    return ", ".join(parts) + "."
+    return ", ".join(parts) + "." + detail
 
 
 class DocumentsPanel(QWidget):
@@ -81,7 +84,6 @@ class DocumentsPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideLeft)  # keep the file name, not its folder
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(Column.PROBLEMS, QHeaderView.ResizeMode.Stretch)
