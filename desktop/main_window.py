@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QToolButton
 
 from desktop.chat_store import ChatStore
 from desktop.chat_view import ChatPanel
@@ -64,6 +64,12 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel(engine.model_state)
         self.model_label.setAccessibleName("Model status")
         self.statusBar().addPermanentWidget(self.model_label)
+        settings_btn = QToolButton()
+        settings_btn.setText("Settings…")
+        settings_btn.setAccessibleName("Settings")
+        settings_btn.setToolTip("Model, threads, GPU, context size, passages, watched folders (Ctrl+,)")
+        settings_btn.clicked.connect(self.settings_requested.emit)
+        self.statusBar().addPermanentWidget(settings_btn)
         engine.model_state_changed.connect(self.model_label.setText)
         engine.library_changed.connect(self._on_library_changed)
         self.libraries.selected.connect(self._on_library_selected)
@@ -95,7 +101,7 @@ class MainWindow(QMainWindow):
         self._action("&File", "Add files…", self.choose_files, QKeySequence.StandardKey.Open)
         self._action("&File", "Add a folder…", self.choose_folder)
         self._action("&File", "Export chat…", lambda: self.export_chat("chat"))
-        self._action("&File", "Settings…", self.settings_requested.emit, QKeySequence.StandardKey.Preferences)
+        self._action("&File", "Settings…", self.settings_requested.emit, "Ctrl+,")
         self._action("&File", "Quit", self.close, QKeySequence.StandardKey.Quit)
         self._action("&Chat", "New chat", self.chat.new_chat, "Ctrl+N")
         self._action("&Chat", "Ask", self.chat.ask, "Ctrl+Return")

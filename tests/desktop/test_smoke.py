@@ -37,3 +37,16 @@ def test_desktop_never_loads_qt_network() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_smoke_mode_fails_with_a_reason(tmp_path: Path, sample_pdf: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run(
+        [sys.executable, "-m", "desktop", "--smoke", str(sample_pdf), "How can either party terminate?",
+         "--model", str(tmp_path / "missing.gguf"), "--threads", "1", "--timeout", "120"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=180,
+    )
+    assert r.returncode != 0
+    assert "model file not found" in r.stderr
