@@ -109,6 +109,13 @@ class ChatStore:
         self.chats.append(chat)
         return chat
 
+    def select(self, chat_id: str) -> Chat:
+        """Make an earlier chat the current one (chats are kept in order of use)."""
+        chat = next(c for c in self.chats if c.id == chat_id)
+        self.chats.remove(chat)
+        self.chats.append(chat)
+        return chat
+
     def save(self) -> None:
         if not self.path.parent.is_dir():
             return  # the library was deleted meanwhile

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -111,10 +113,16 @@ class ChatPanel(QWidget):
         self.export_answer_btn.clicked.connect(lambda: self.export_requested.emit("answer"))
         self.status = QLabel()
 
+        self.history = QComboBox()
+        self.history.setAccessibleName("Earlier chats")
+        self.history.setToolTip("Earlier chats in this library")
+        self.history.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.history.setMinimumContentsLength(16)
+        self.history.activated.connect(self._on_history_chosen)
         tools = QHBoxLayout()
+        tools.addWidget(self.history, 1)
         for b in (self.new_btn, self.copy_btn, self.export_btn, self.export_answer_btn):
             tools.addWidget(b)
-        tools.addStretch(1)
         ask_row = QHBoxLayout()
         ask_row.addWidget(self.question, 1)
         buttons = QVBoxLayout()
@@ -147,6 +155,7 @@ class ChatPanel(QWidget):
         chat = self.chat()
         has_answer = bool(chat and chat.exchanges)
         self.ask_btn.setEnabled(bool(self.store) and not self.busy)
+        self.history.setEnabled(bool(self.store) and not self.busy)
         self.stop_btn.setEnabled(self.busy)
         self.new_btn.setEnabled(bool(self.store) and not self.busy)
         for b in (self.copy_btn, self.export_btn, self.export_answer_btn):
@@ -164,7 +173,25 @@ class ChatPanel(QWidget):
         self.transcript.setHtml(body)
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
         self.transcript.ensureCursorVisible()
+        self._fill_history()
         self._update_buttons()
+
+    def _fill_history(self) -> None:
+        self.history.blockSignals(True)
+        self.history.clear()
+        for chat in reversed(self.store.chats if self.store else []):  # the current one first
+            when = time.strftime("%d %b %H:%M", time.localtime(chat.created_at))
+            self.history.addItem(f"{chat.title} · {when}", chat.id)
+        self.history.setCurrentIndex(0)
+        self.history.blockSignals(False)
+
+    def _on_history_chosen(self, index: int) -> None:
+        chat_id = self.history.itemData(index)
+        if self.store is None or self.busy or not chat_id or chat_id == self.store.current().id:
+            return
+        self.store.select(chat_id)
+        self.store.save()
+        self.show_transcript()
 
     # -- asking -----------------------------------------------------------------------------
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:

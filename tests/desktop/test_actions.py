@@ -58,3 +58,26 @@ def test_filter_box_filters_the_table(qtbot, window, tmp_path: Path, sample_pdf:
     qtbot.keyClicks(window.documents.filter, "failed")
     assert window.documents.proxy.rowCount() == 1
     assert window.documents.proxy.index(0, 0).data() == "empty.pdf"
+
+
+def test_new_chat_and_history(qtbot, window) -> None:
+    window.libraries.create_library("History")
+    with qtbot.waitSignal(window.chat.answered, timeout=60_000):
+        window.chat.ask("First question?")
+    window.chat.new_chat()
+    assert window.chat.chat().exchanges == []
+    assert window.chat.history.count() == 2
+    window.chat.history.activated.emit(1)  # the earlier chat
+    assert window.chat.chat().exchanges[0].question == "First question?"
+    assert "First question?" in window.chat.transcript.toPlainText()
+
+
+def test_watched_folder_reports_new_files(qtbot, tmp_path: Path) -> None:
+    from desktop.watch import FolderWatcher
+
+    watcher = FolderWatcher(delay_ms=50)
+    watcher.watch([str(tmp_path), str(tmp_path / "missing")])
+    assert watcher.folders() == [str(tmp_path)]
+    with qtbot.waitSignal(watcher.changed, timeout=5_000) as changed:
+        (tmp_path / "new.txt").write_text("hello")
+    assert changed.args == [str(tmp_path)]
