@@ -99,29 +99,25 @@ def to_html(exchanges: Sequence[Exchange], title: str = "docqa chat") -> str:
 
 
 def to_docx(exchanges: Sequence[Exchange], path: Path, title: str = "docqa chat") -> None:
-    """Word document; python-docx has no footnote API, so the notes are numbered
-    superscripts with the sources listed under a closing "Sources" heading."""
+    """Word document with real footnotes (see :mod:`desktop.docx_footnotes`)."""
     from docx import Document
-    from docx.shared import Pt
+
+    from desktop.docx_footnotes import Footnotes
 
     bodies, notes = _numbered(exchanges)
+    text_of = {fn.number: fn.text() for fn in notes}
     doc = Document()
+    footnotes = Footnotes()
     doc.add_heading(title, level=1)
     for ex, parts in zip(exchanges, bodies):
         doc.add_heading(ex.question.strip(), level=2)
         para = doc.add_paragraph()
         for p in parts:
             if p.note:
-                para.add_run(str(p.note)).font.superscript = True
+                footnotes.add_reference(para, text_of[p.note])
             else:
                 para.add_run(p.text)
-    if notes:
-        doc.add_heading("Sources", level=2)
-        for fn in notes:
-            para = doc.add_paragraph()
-            para.add_run(str(fn.number)).font.superscript = True
-            run = para.add_run(" " + fn.text())
-            run.font.size = Pt(9)
+    footnotes.attach(doc)
     doc.save(str(path))
 
 
