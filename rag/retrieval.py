@@ -60,11 +60,15 @@ class HybridRetriever:
         if not query:
             return []
         n = max(cfg.candidates, k)
+        named = self.named_documents(query) if cfg.scope else {}
+        # With a named document, one embedding of the clause part serves both searches:
+        # other documents' passages then follow by what they say about that clause.
+        qvec = self.embedder.embed_query(split_query(query).clause if named else query)
         keyword = self.manifest.keyword_search(query, n)
-        vector = self.index.query(self.embedder.embed_query(query), n)
+        vector = self.index.query(qvec, n)
         fused = _rrf([(cfg.keyword_weight, keyword), (cfg.vector_weight, vector)], cfg.rrf_k)
-        if cfg.scope:
-            fused.update(self._scoped(query, n))
+        if named:
+            fused.update(self._scoped(query, named, qvec, n))
         chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
         ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)[:k]
         return [_passage(chunks[c], fused[c]) for c in ranked]
@@ -84,15 +88,12 @@ class HybridRetriever:
             d: s for d, s in ranked[: cfg.scope_docs] if s >= cfg.scope_min and s >= cfg.scope_ratio * best
         }
 
-    def _scoped(self, query: str, n: int) -> dict[int, float]:
-        """Scores of the named documents' passages, ranked by the clause part of the query."""
+    def _scoped(self, query: str, named: dict[int, float], qvec: np.ndarray, n: int) -> dict[int, float]:
+        """Scores of the named documents' passages, ranked by the clause part of the query
+        (``qvec`` is its embedding)."""
         cfg = self.config
-        named = self.named_documents(query)
-        if not named:
-            return {}
         clause = split_query(query).clause
         keyword = self.manifest.keyword_search(clause, n, doc_ids=list(named))
-        qvec = self.embedder.embed_query(clause)
         ids, vecs, docs = self._doc_vectors(list(named))
         sims = vecs @ np.asarray(qvec, dtype=np.float32) if len(ids) else np.zeros(0)
         order = np.argsort(-sims)[:n]
