@@ -33,6 +33,9 @@ def _gpu_backend_name() -> str:
     return "GPU"
 
 
+# Small models loop on a sentence without it; 1.1–1.2 is llama.cpp's usual range.
+REPEAT_PENALTY = 1.15
+
 _log_cb: Any = None
 
 
@@ -48,7 +51,7 @@ def _quiet_llama_log() -> None:
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
     def _cb(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
-        if level == 2:  # GGML_LOG_LEVEL_ERROR
+        if level == 4:  # GGML_LOG_LEVEL_ERROR (0 none, 1 debug, 2 info, 3 warn, 5 cont)
             sys.stderr.write(text.decode(errors="replace"))
 
     _log_cb = _cb  # keep a reference: the C side holds only a pointer
@@ -141,6 +144,7 @@ class LlamaGenerator:
                     messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
                     max_tokens=max_tokens,
                     temperature=0.1,
+                    repeat_penalty=REPEAT_PENALTY,
                     stream=True,
                 )
                 pieces = (c["choices"][0]["delta"].get("content") or "" for c in it)
@@ -149,6 +153,7 @@ class LlamaGenerator:
                     self.plain_prompt(system, user),
                     max_tokens=max_tokens,
                     temperature=0.1,
+                    repeat_penalty=REPEAT_PENALTY,
                     stop=["\nQuestion:", "\nSources:", "\n\n\n"],
                     stream=True,
                 )
