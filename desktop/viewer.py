@@ -1,10 +1,12 @@
 """The source viewer: a cited passage shown in its document, highlighted.
 
-PDF pages are rendered with pdfium (pypdfium2, which the engine already uses to extract
-the text, so both agree on what is on the page) and the passage is found on the page
-line by line with pdfium's text search and painted over. This PySide6 build ships no
-QtPdf module, so QPdfView is not an option. Other formats show the page's extracted text
-in a QTextBrowser with the passage selected by its character offsets.
+PDFs open in a QPdfView (QtPdf, the pdfium that the engine also extracts text with, so
+both agree on what is on the page) at the cited page. The passage is located on that
+page with a QPdfSearchModel: pdfium's search matches words across line breaks, so the
+whole passage is tried first, then the longest run of its consecutive lines, then short
+runs of words; the chosen run becomes the view's search string, which QPdfView paints
+on the page, with the cited occurrence framed. Other formats show the page's extracted
+text in a QTextBrowser with the passage highlighted by its character offsets.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QPainter, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QPointF, QRectF, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
+from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -29,52 +32,58 @@ from desktop.chat_store import SourceRef
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text
+MIN_RUN = 8  # shorter search strings ("3.2", "the") match in too many places
+WORD_RUN = 7  # words in a fallback run when no whole line of the passage matches
 
 
 def passage_lines(text: str, limit: int = 80) -> list[str]:
-    """The passage's lines worth searching for: pdfium finds text within a line reliably."""
+    """The passage's lines, whitespace collapsed, that are long enough to search for."""
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return [line for line in lines if len(line) >= 4][:limit]
 
 
-def render_pdf_page(path: Path, page: int, width: float, passage: str) -> tuple[QImage, list[QRectF], int]:
-    """Render ``page`` (1-based) ``width`` pixels wide; return the image, the passage's
-    rectangles in image pixels, and the document's page count."""
-    import pypdfium2 as pdfium
+def locate_passage(hits: Callable[[str], int], passage: str) -> str:
+    """The longest search string taken from ``passage`` for which ``hits`` (the number
+    of matches on the page) is positive, or "" when none matches.
 
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        count = len(pdf)
-        pg = pdf[max(0, min(page, count) - 1)]
-        page_width, height = pg.get_size()
-        scale = max(0.3, min(width / max(page_width, 1.0), 6.0))
-        bitmap = pg.render(scale=scale, rev_byteorder=True)
-        image = QImage(bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride,
-                       QImage.Format.Format_RGB888).copy()
-        rects: list[QRectF] = []
-        textpage = pg.get_textpage()
-        try:
-            for line in passage_lines(passage):
-                searcher = textpage.search(line, match_case=False)
-                hit = searcher.get_next()
-                searcher.close()
-                if not hit:
-                    continue
-                index, n = hit
-                for i in range(textpage.count_rects(index, n)):
-                    left, bottom, right, top = textpage.get_rect(i)
-                    rects.append(QRectF(left * scale, (height - top) * scale,
-                                        (right - left) * scale, (top - bottom) * scale))
-        finally:
-            textpage.close()
-            pg.close()
-    finally:
-        pdf.close()
-    return image, rects, count
+    Tries the whole passage, then runs of consecutive lines (greedily extended), then
+    runs of ``WORD_RUN`` words from each line (a line can differ from the page where
+    the extractor joined a hyphenated word or the PDF splits a line oddly)."""
+    whole = " ".join(passage.split())
+    if len(whole) < MIN_RUN:
+        return whole if whole and hits(whole) else ""
+    if hits(whole):
+        return whole
+    lines = passage_lines(passage)
+    best = ""
+    i = 0
+    while i < len(lines):
+        if len(lines[i]) < MIN_RUN or not hits(lines[i]):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and hits(" ".join(lines[i:j + 1])):
+            j += 1
+        run = " ".join(lines[i:j])
+        if len(run) > len(best):
+            best = run
+        i = j
+    if best:
+        return best
+    for line in lines:
+        words = line.split()
+        for k in range(0, max(1, len(words) - WORD_RUN + 1), WORD_RUN):
+            run = " ".join(words[k:k + WORD_RUN])
+            if len(run) >= MIN_RUN and hits(run):
+                return run
+    return ""
 
 
 class SourceViewer(QWidget):
-    """Shows one source at a time; ``opened`` fires with (file, page) once it is shown."""
+    """Shows one source at a time; ``opened`` fires with (file, page) once it is shown.
+
+    ``highlights`` holds where the passage was found: for a PDF, its rectangles on the
+    cited page in PDF points; for text, the (start, length) of the highlighted span."""
 
     opened = Signal(str, int)
 
@@ -85,6 +94,7 @@ class SourceViewer(QWidget):
         self.current_page = 0
         self.page_count = 0
         self.highlights: list[QRectF] = []
+        self._pdf_path = ""
 
         self.title = QLabel("Click a citation such as [1] to see the passage in its document.")
         self.title.setWordWrap(True)
@@ -101,15 +111,22 @@ class SourceViewer(QWidget):
         self.next_btn.clicked.connect(lambda: self._show_pdf_page(self.current_page + 1))
         self.open_btn.clicked.connect(self._on_open_file)
 
-        self.page_label = QLabel()
-        self.page_scroll = QScrollArea()
-        self.page_scroll.setWidget(self.page_label)
-        self.page_scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.page_scroll.setAccessibleName("Document page")
+        self.pdf = QPdfDocument(self)
+        self.search_model = QPdfSearchModel(self)  # what the view paints: the passage
+        self.search_model.setDocument(self.pdf)
+        self._probe = QPdfSearchModel(self)  # tries candidate strings without repainting
+        self._probe.setDocument(self.pdf)
+        self.pdf_view = QPdfView()
+        self.pdf_view.setDocument(self.pdf)
+        self.pdf_view.setPageMode(QPdfView.PageMode.SinglePage)
+        self.pdf_view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.pdf_view.setSearchModel(self.search_model)
+        self.pdf_view.setAccessibleName("Document page")
+        self.pdf_view.pageNavigator().currentPageChanged.connect(self._on_page_changed)
         self.text_view = QTextBrowser()
         self.text_view.setAccessibleName("Document text")
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.page_scroll)
+        self.stack.addWidget(self.pdf_view)
         self.stack.addWidget(self.text_view)
 
         top = QHBoxLayout()
@@ -125,19 +142,20 @@ class SourceViewer(QWidget):
 
     def _enable(self, on: bool) -> None:
         self.open_btn.setEnabled(on)
-        pdf = on and self.stack.currentWidget() is self.page_scroll
+        pdf = on and self.stack.currentWidget() is self.pdf_view
         self.prev_btn.setEnabled(pdf and self.current_page > 1)
         self.next_btn.setEnabled(pdf and self.current_page < self.page_count)
 
     def show_source(self, source: SourceRef) -> None:
         self.source = source
         path = Path(source.path)
-        if path.suffix.lower() == ".pdf" and path.is_file():
-            self.stack.setCurrentWidget(self.page_scroll)
-            self._show_pdf_page(source.page)
+        if path.suffix.lower() == ".pdf" and path.is_file() and self._load_pdf(path):
+            self.stack.setCurrentWidget(self.pdf_view)
+            self._show_cited_pdf_page(source)
         else:
             self.stack.setCurrentWidget(self.text_view)
-            self._show_text(source)
+            note = " (cannot open the PDF; showing its text)" if path.suffix.lower() == ".pdf" else ""
+            self._show_text(source, note=note)
         self.opened.emit(source.file, self.current_page)
 
     def _title(self, note: str = "") -> None:
@@ -145,40 +163,69 @@ class SourceViewer(QWidget):
         self.title.setText(f"<b>{self.source.file}</b> — page {self.current_page}"
                            + (f" of {self.page_count}" if self.page_count else "") + note)
 
-    def _show_pdf_page(self, page: int) -> None:
-        if self.source is None:
-            return
-        cited = page == self.source.page
-        dpr = self.devicePixelRatioF() or 1.0
-        # Fit the page to the panel's width (at least a readable size), sharp on high-DPI.
-        width = max(480, self.page_scroll.viewport().width() - 24) * dpr
-        try:
-            image, rects, self.page_count = render_pdf_page(
-                Path(self.source.path), page, width, self.source.text if cited else "")
-        except Exception as err:  # noqa: BLE001 (a damaged or moved file: fall back to text)
-            self.stack.setCurrentWidget(self.text_view)
-            self._show_text(self.source, note=f" (cannot render the PDF: {err})")
-            return
-        self.current_page = max(1, min(page, self.page_count))
-        self.highlights = rects
-        painter = QPainter(image)
-        if rects:
-            for r in rects:
-                painter.fillRect(r.adjusted(-2, -2, 2, 2), HIGHLIGHT)
-        elif cited:
-            # The passage could not be located on the page: mark the whole page instead.
-            painter.setPen(QColor(255, 170, 0))
-            painter.drawRect(image.rect().adjusted(2, 2, -3, -3))
-        painter.end()
-        pixmap = QPixmap.fromImage(image)
-        pixmap.setDevicePixelRatio(dpr)
-        self.page_label.setPixmap(pixmap)
-        self.page_label.resize(pixmap.deviceIndependentSize().toSize())
-        self._title("" if rects or not cited else " (passage not located exactly; see the page)")
+    def _load_pdf(self, path: Path) -> bool:
+        """Open ``path`` in the PDF view (kept open while the same file is shown)."""
+        if self._pdf_path == str(path) and self.pdf.status() == QPdfDocument.Status.Ready:
+            return True
+        self._pdf_path = ""
+        self.search_model.setSearchString("")
+        self._probe.setSearchString("")
+        if self.pdf.load(str(path)) != QPdfDocument.Error.None_ or self.pdf.pageCount() < 1:
+            self.pdf.close()
+            return False
+        self._pdf_path = str(path)
+        return True
+
+    def _show_cited_pdf_page(self, source: SourceRef) -> None:
+        self.page_count = self.pdf.pageCount()
+        index = max(0, min(source.page, self.page_count) - 1)
+
+        def hits(text: str) -> int:
+            self._probe.setSearchString(text)
+            return len(self._probe.resultsOnPage(index))
+
+        found = locate_passage(hits, source.text) if source.page == index + 1 else ""
+        self._probe.setSearchString("")
+        self.search_model.setSearchString(found)
+        results = self.search_model.resultsOnPage(index) if found else []
+        self.highlights = [rect for link in results for rect in link.rectangles()]
+        self.pdf_view.setCurrentSearchResultIndex(-1)
+        self.pdf_view.pageNavigator().jump(index, QPointF(), self.pdf_view.zoomFactor())
+        if results:
+            # The cited occurrence: results are numbered across the pages before it.
+            first = sum(len(self.search_model.resultsOnPage(p)) for p in range(index))
+            self.pdf_view.setCurrentSearchResultIndex(first)
+        self.current_page = index + 1
+        self._title("" if self.highlights else " (passage not located exactly; see the page)")
         self._enable(True)
-        if rects:
-            y = int(rects[0].top() / dpr)
-            self.page_scroll.verticalScrollBar().setValue(max(0, y - 80))
+        # Once the view has laid the page out at its width, bring the passage into view.
+        QTimer.singleShot(0, self._scroll_to_highlight)
+
+    def _scroll_to_highlight(self) -> None:
+        if not self.highlights or self.stack.currentWidget() is not self.pdf_view:
+            return
+        top = min(r.top() for r in self.highlights)
+        scale = self.pdf_view.zoomFactor() * self.pdf_view.logicalDpiY() / 72.0  # pixels per point
+        y = self.pdf_view.documentMargins().top() + top * scale
+        bar = self.pdf_view.verticalScrollBar()
+        bar.setValue(max(0, int(y) - 80))
+
+    def _show_pdf_page(self, page: int) -> None:
+        """Step to another page of the open PDF (the prev/next buttons)."""
+        if self.source is None or self.stack.currentWidget() is not self.pdf_view or not self.page_count:
+            return
+        page = max(1, min(page, self.page_count))
+        self.pdf_view.pageNavigator().jump(page - 1, QPointF(), self.pdf_view.zoomFactor())
+        self.current_page = page
+        self._title("" if page != self.source.page or self.highlights
+                    else " (passage not located exactly; see the page)")
+        self._enable(True)
+
+    def _on_page_changed(self, index: int) -> None:
+        if self.source is not None and self.stack.currentWidget() is self.pdf_view and index + 1 != self.current_page:
+            self.current_page = index + 1
+            self._title()
+            self._enable(True)
 
     def _show_text(self, source: SourceRef, note: str = "") -> None:
         try:

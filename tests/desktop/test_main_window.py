@@ -91,7 +91,12 @@ def test_answer_streams_and_citation_opens_viewer(qtbot, window, sample_pdf: Pat
         window.chat.transcript.anchorClicked.emit(QUrl(f"cite:0:{src.n}"))
     assert opened.args == [src.file, src.page]
     assert window.viewer.current_page == src.page
-    assert window.viewer.highlights  # the passage was found on the page and painted
+    viewer = window.viewer
+    assert viewer.stack.currentWidget() is viewer.pdf_view  # a PDF opens in the QPdfView
+    assert viewer.pdf_view.pageNavigator().currentPage() == src.page - 1
+    assert viewer.highlights  # the passage was found on the page by the search model
+    assert viewer.search_model.resultsOnPage(src.page - 1)
+    assert viewer.search_model.resultAtIndex(viewer.pdf_view.currentSearchResultIndex()).page() == src.page - 1
     # The chat was saved in the library folder.
     stored = ChatStore(window.engine.folders.path(window.library)).current()
     assert stored.exchanges[-1].sources[0].page == src.page

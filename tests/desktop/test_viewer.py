@@ -1,0 +1,116 @@
+"""The source viewer: PDFs in a QPdfView at the cited page with the passage found by
+QPdfSearchModel and highlighted; the passage locator on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor
+
+from desktop.chat_store import SourceRef
+from desktop.viewer import SourceViewer, locate_passage
+from tests.helpers.pdfs import make_text_pdf
+
+pytestmark = pytest.mark.gui
+
+CLAUSE = "Either party may terminate this Agreement for convenience by giving"  # page 2 of the sample
+
+
+def _viewer(qtbot) -> SourceViewer:
+    viewer = SourceViewer(lambda _doc, _page: "")
+    qtbot.addWidget(viewer)
+    viewer.resize(700, 900)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    return viewer
+
+
+def _source(path: Path, page: int, text: str) -> SourceRef:
+    return SourceRef(1, path.name, page, 0, len(text), text, 1, str(path))
+
+
+def _highlighted_pixels(viewer: SourceViewer) -> int:
+    """Pixels of QPdfView's frame around the current search result (cyan)."""
+    image = viewer.pdf_view.viewport().grab().toImage()
+    cyan = QColor(0, 255, 255)
+    return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+               if image.pixelColor(x, y) == cyan)
+
+
+def test_locate_passage_prefers_the_whole_passage() -> None:
+    page = "alpha beta gamma delta epsilon zeta eta theta"
+    assert locate_passage(lambda s: page.count(s), "alpha beta gamma\ndelta epsilon") == "alpha beta gamma delta epsilon"
+
+
+def test_locate_passage_takes_the_longest_run_of_lines() -> None:
+    page = "one two three four five six seven eight nine ten"
+    passage = "one two three\nNOT ON THE PAGE\nfour five six seven\neight nine ten"
+    assert locate_passage(lambda s: page.count(s), passage) == "four five six seven eight nine ten"
+
+
+def test_locate_passage_falls_back_to_word_runs_and_nothing() -> None:
+    page = "w1 w2 w3 w4 w5 w6 w7 differs here"
+    assert locate_passage(lambda s: page.count(s), "w1 w2 w3 w4 w5 w6 w7 w8 w9") == "w1 w2 w3 w4 w5 w6 w7"
+    assert locate_passage(lambda s: page.count(s), "nothing of this is there") == ""
+
+
+def test_pdf_opens_at_cited_page_with_passage_highlighted(qtbot, sample_pdf: Path) -> None:
+    viewer = _viewer(qtbot)
+    # Line breaks differ from the PDF's: pdfium's search still matches across them.
+    passage = "Either party may terminate this Agreement for\nconvenience by giving thirty (30) days’ prior written notice"
+    with qtbot.waitSignal(viewer.opened) as opened:
+        viewer.show_source(_source(sample_pdf, 2, passage))
+    assert opened.args == [sample_pdf.name, 2]
+    assert viewer.stack.currentWidget() is viewer.pdf_view
+    assert viewer.current_page == 2 and viewer.page_count == 2
+    assert viewer.pdf_view.pageNavigator().currentPage() == 1
+    assert viewer.search_model.searchString() == " ".join(passage.split())
+    assert len(viewer.search_model.resultsOnPage(1)) == 1
+    assert len(viewer.highlights) == 2  # the match spans two lines of the page
+    index = viewer.pdf_view.currentSearchResultIndex()
+    assert index >= 0 and viewer.search_model.resultAtIndex(index).page() == 1
+    assert "not located" not in viewer.title.text()
+    qtbot.waitUntil(lambda: _highlighted_pixels(viewer) > 20, timeout=5_000)  # painted on the page
+
+
+def test_passage_with_a_line_not_on_the_page_is_still_found(qtbot, sample_pdf: Path) -> None:
+    viewer = _viewer(qtbot)
+    viewer.show_source(_source(sample_pdf, 2, f"{CLAUSE}\nthirty (30) days’ prior written notice\nA heading the chunker added"))
+    assert viewer.search_model.searchString() == f"{CLAUSE} thirty (30) days’ prior written notice"
+    assert viewer.highlights and viewer.current_page == 2
+
+
+def test_unlocated_passage_still_shows_the_page(qtbot, sample_pdf: Path) -> None:
+    viewer = _viewer(qtbot)
+    viewer.show_source(_source(sample_pdf, 2, "Text that appears nowhere in this document at all."))
+    assert viewer.current_page == 2 and viewer.pdf_view.pageNavigator().currentPage() == 1
+    assert not viewer.highlights and viewer.pdf_view.currentSearchResultIndex() == -1
+    assert "not located" in viewer.title.text()
+    # The prev/next buttons page through the document.
+    assert viewer.prev_btn.isEnabled() and not viewer.next_btn.isEnabled()
+    viewer.prev_btn.click()
+    assert viewer.current_page == 1 and viewer.pdf_view.pageNavigator().currentPage() == 0
+    assert "page 1 of 2" in viewer.title.text()
+
+
+def test_passage_low_on_a_long_page_is_scrolled_into_view(qtbot, tmp_path: Path) -> None:
+    lines = [f"Line {i} of the first page says something about clause {i}." for i in range(60)]
+    pdf = make_text_pdf(tmp_path / "long.pdf", [lines, ["Second page."]])
+    viewer = _viewer(qtbot)
+    viewer.resize(700, 400)
+    viewer.show_source(_source(pdf, 1, "\n".join(lines[50:53])))
+    assert len(viewer.highlights) == 3
+    qtbot.waitUntil(lambda: viewer.pdf_view.verticalScrollBar().value() > 0, timeout=5_000)
+    qtbot.waitUntil(lambda: _highlighted_pixels(viewer) > 20, timeout=5_000)
+
+
+def test_damaged_pdf_falls_back_to_text(qtbot, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a PDF")
+    viewer = SourceViewer(lambda _doc, _page: "The page text with the passage in it.")
+    qtbot.addWidget(viewer)
+    viewer.show_source(SourceRef(1, "bad.pdf", 1, 18, 29, "the passage", 1, str(bad)))
+    assert viewer.stack.currentWidget() is viewer.text_view
+    assert viewer.text_view.textCursor().position() == 18
+    assert "cannot open the PDF" in viewer.title.text()
