@@ -52,6 +52,7 @@ def report_text(report: IngestReport) -> str:
 class DocumentsPanel(QWidget):
     add_requested = Signal()
     remove_requested = Signal(list)  # document ids
+    cancel_requested = Signal()  # the user pressed Cancel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +61,8 @@ class DocumentsPanel(QWidget):
         self.proxy.setSourceModel(self.model)
         self.job: Job | None = None
         self._started = 0.0
+        self._queued = 0
+        self._line = ""
 
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter documents (Ctrl+F)")
@@ -150,7 +153,8 @@ class DocumentsPanel(QWidget):
         self._started = time.monotonic()
         self.result_label.clear()
         self.progress.setRange(0, 0)  # busy until the scan tells the total
-        self.progress_label.setText("Looking at the files…")
+        self._line = ""
+        self._show_line()
         self.cancel_btn.setEnabled(True)
         self._show_progress(True)
         job.progressed.connect(self._on_progress)
@@ -168,7 +172,19 @@ class DocumentsPanel(QWidget):
         current = f" — {p.current}" if p.current else ""
         eta = eta_text(self._started, p.done, p.total)
         chunks = f", {p.chunks} passages indexed" if p.chunks else ""
-        self.progress_label.setText(f"{p.done} of {p.total} files{chunks}{current}" + (f" · {eta}" if eta else ""))
+        self._line = f"{p.done} of {p.total} files{chunks}{current}" + (f" · {eta}" if eta else "")
+        self._show_line()
+
+    def set_queued(self, n: int) -> None:
+        """How many dropped items wait for the running ingest to finish."""
+        self._queued = n
+        self._show_line()
+
+    def _show_line(self) -> None:
+        if self.job is None:
+            return
+        waiting = f" · {self._queued} more waiting" if self._queued else ""
+        self.progress_label.setText((self._line or "Looking at the files…") + waiting)
 
     def _on_finished(self, report: object) -> None:
         self.job = None
@@ -187,6 +203,7 @@ class DocumentsPanel(QWidget):
 
     def cancel_ingest(self) -> None:
         if self.job is not None:
+            self.cancel_requested.emit()
             self.job.cancel()
             self.cancel_btn.setEnabled(False)
             self.progress_label.setText("Stopping after the current step…")

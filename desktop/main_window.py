@@ -36,6 +36,8 @@ class MainWindow(QMainWindow):
         self.ui_state = ui_state
         self.library = ""
         self._last_done = -1
+        # Files dropped while an ingest runs wait here, in order, as (library, paths).
+        self.queued: list[tuple[str, list[Path]]] = []
         self.setWindowTitle("docqa — private document Q&A")
         self.setAcceptDrops(True)
         self.resize(1400, 880)
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
         self.libraries.deleting.connect(self._on_library_deleting)
         self.documents.add_requested.connect(self.choose_files)
         self.documents.remove_requested.connect(self.remove_documents)
+        self.documents.cancel_requested.connect(self._drop_queue)
         self.chat.citation_clicked.connect(self.viewer.show_source)
         self.chat.export_requested.connect(self.export_chat)
         self.watcher = FolderWatcher(self)
@@ -132,6 +135,8 @@ class MainWindow(QMainWindow):
         self.watcher.watch(self._settings().watched_folders if name else [])
 
     def _on_library_deleting(self, name: str) -> None:
+        self.queued = [(lib, paths) for lib, paths in self.queued if lib != name]
+        self.documents.set_queued(self.queued_count())
         for job in self.engine.runner.active(f"ingest:{name}"):
             job.cancel()
         self.engine.runner.shutdown_lane(f"ingest:{name}")
@@ -164,17 +169,49 @@ class MainWindow(QMainWindow):
             self.add_paths(paths)
 
     def add_paths(self, paths: list[Path]) -> Job | None:
+        """Ingest ``paths`` into the selected library, or queue them behind a running ingest."""
         if not self.library:
             self.libraries.create_library(DEFAULT_LIBRARY)  # selects it
         if self.documents.job is not None:
-            self.statusBar().showMessage("Still adding documents: wait for it to finish or cancel it.", 6000)
+            self.queued.append((self.library, list(paths)))
+            self.documents.set_queued(self.queued_count())
+            self.statusBar().showMessage(
+                f"{len(paths)} more item{'s' if len(paths) != 1 else ''} will be added when the current files are done.", 6000)
             return None
+        return self._start_ingest(self.library, paths)
+
+    def queued_count(self) -> int:
+        return sum(len(paths) for _, paths in self.queued)
+
+    def _start_ingest(self, library: str, paths: list[Path]) -> Job:
         self._last_done = -1
-        job = self.engine.ingest(self.library, paths)
+        job = self.engine.ingest(library, paths)
         self.documents.track(job)
         job.progressed.connect(self._on_ingest_progress)
+        job.ended.connect(self._start_next_queued)
         self.ingest_started.emit(job)
         return job
+
+    def _drop_queue(self) -> None:
+        """The user's Cancel means stop adding: what was waiting is not started either."""
+        if self.queued:
+            n = self.queued_count()
+            self.queued.clear()
+            self.documents.set_queued(0)
+            self.statusBar().showMessage(f"Cancelled; {n} waiting item{'s were' if n != 1 else ' was'} not added.", 8000)
+
+    def _start_next_queued(self) -> None:
+        if not self.queued or self.documents.job is not None:
+            return
+        library, paths = self.queued.pop(0)
+        # Items queued for the same library go in one batch (one scan, one report).
+        while self.queued and self.queued[0][0] == library:
+            paths += self.queued.pop(0)[1]
+        self.documents.set_queued(self.queued_count())
+        if library in self.engine.folders.names():
+            self._start_ingest(library, paths)
+        else:  # the library was deleted meanwhile
+            self._start_next_queued()
 
     def _on_ingest_progress(self, p: object) -> None:
         # Show finished files as they land, not only at the end.
@@ -203,8 +240,11 @@ class MainWindow(QMainWindow):
             self.engine.remove(self.library, ids)
 
     def _on_watched_changed(self, folder: str) -> None:
-        if self.library and self.documents.job is None:
-            self.add_paths([Path(folder)])
+        if not self.library:
+            return
+        if any(lib == self.library and Path(folder) in paths for lib, paths in self.queued):
+            return  # already waiting: one re-scan covers every change
+        self.add_paths([Path(folder)])
 
     # -- export ----------------------------------------------------------------------------------
     def export_chat(self, scope: str) -> None:

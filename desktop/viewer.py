@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument, QPdfSearchModel
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -34,6 +34,8 @@ HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text
 MIN_RUN = 8  # shorter search strings ("3.2", "the") match in too many places
 WORD_RUN = 7  # words in a fallback run when no whole line of the passage matches
+ZOOM_STEP = 1.25
+ZOOM_MIN, ZOOM_MAX = 0.25, 6.0
 
 
 def passage_lines(text: str, limit: int = 80) -> list[str]:
@@ -105,8 +107,22 @@ class SourceViewer(QWidget):
         self.next_btn.setAccessibleName("Next page")
         self.open_btn.setAccessibleName("Open the file in its default application")
         self.open_btn.setToolTip("Open the document in the application your system uses for it")
-        for b in (self.prev_btn, self.next_btn):
+        self.zoom_out_btn = QPushButton("−")
+        self.zoom_in_btn = QPushButton("+")
+        self.fit_btn = QPushButton("Fit width")
+        self.zoom_out_btn.setAccessibleName("Zoom out")
+        self.zoom_in_btn.setAccessibleName("Zoom in")
+        self.fit_btn.setAccessibleName("Fit the page to the width of the viewer")
+        self.zoom_out_btn.setToolTip("Zoom out (Ctrl+-)")
+        self.zoom_in_btn.setToolTip("Zoom in (Ctrl++)")
+        self.fit_btn.setToolTip("Fit the page to the viewer's width (Ctrl+0)")
+        self.fit_btn.setCheckable(True)
+        self.fit_btn.setChecked(True)
+        for b in (self.prev_btn, self.next_btn, self.zoom_out_btn, self.zoom_in_btn):
             b.setFixedWidth(36)
+        self.zoom_out_btn.clicked.connect(lambda: self.zoom(1 / ZOOM_STEP))
+        self.zoom_in_btn.clicked.connect(lambda: self.zoom(ZOOM_STEP))
+        self.fit_btn.clicked.connect(self.fit_width)
         self.prev_btn.clicked.connect(lambda: self._show_pdf_page(self.current_page - 1))
         self.next_btn.clicked.connect(lambda: self._show_pdf_page(self.current_page + 1))
         self.open_btn.clicked.connect(self._on_open_file)
@@ -133,17 +149,63 @@ class SourceViewer(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.prev_btn)
         top.addWidget(self.next_btn)
+        top.addWidget(self.zoom_out_btn)
+        top.addWidget(self.zoom_in_btn)
+        top.addWidget(self.fit_btn)
         top.addWidget(self.open_btn)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
+        for keys, slot in (
+            (QKeySequence.StandardKey.ZoomIn, lambda: self.zoom(ZOOM_STEP)),
+            ("Ctrl+=", lambda: self.zoom(ZOOM_STEP)),
+            (QKeySequence.StandardKey.ZoomOut, lambda: self.zoom(1 / ZOOM_STEP)),
+            ("Ctrl+0", self.fit_width),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self._enable(False)
+
+    # -- zoom ---------------------------------------------------------------------------------
+    def zoom_factor(self) -> float:
+        """The scale the PDF is drawn at now (1.0 = 100 %), whatever the zoom mode."""
+        if self.pdf_view.zoomMode() == QPdfView.ZoomMode.Custom or self.page_count < 1:
+            return float(self.pdf_view.zoomFactor())
+        # In fit-to-width mode the view computes its own factor: derive it from the page.
+        width_pt = self.pdf.pagePointSize(max(0, self.current_page - 1)).width() or 612.0
+        margins = self.pdf_view.documentMargins()
+        avail = self.pdf_view.viewport().width() - margins.left() - margins.right()
+        return max(ZOOM_MIN, avail / (width_pt * self.pdf_view.logicalDpiX() / 72.0))
+
+    def zoom(self, step: float) -> None:
+        """Zoom the PDF by ``step`` (e.g. 1.25 in, 0.8 out), keeping the cited passage in view."""
+        if self.stack.currentWidget() is not self.pdf_view:
+            self.text_view.zoomIn(1 if step > 1 else -1)
+            return
+        factor = min(ZOOM_MAX, max(ZOOM_MIN, self.zoom_factor() * step))
+        self.pdf_view.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.pdf_view.setZoomFactor(factor)
+        self.fit_btn.setChecked(False)
+        self._after_zoom()
+
+    def fit_width(self) -> None:
+        self.pdf_view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        self.fit_btn.setChecked(True)
+        self._after_zoom()
+
+    def _after_zoom(self) -> None:
+        if self.source is not None and self.current_page == self.source.page:
+            QTimer.singleShot(0, self._scroll_to_highlight)
+        self._enable(self.source is not None)
 
     def _enable(self, on: bool) -> None:
         self.open_btn.setEnabled(on)
         pdf = on and self.stack.currentWidget() is self.pdf_view
         self.prev_btn.setEnabled(pdf and self.current_page > 1)
+        for b in (self.zoom_in_btn, self.zoom_out_btn, self.fit_btn):
+            b.setEnabled(on)
         self.next_btn.setEnabled(pdf and self.current_page < self.page_count)
 
     def show_source(self, source: SourceRef) -> None:
@@ -205,7 +267,7 @@ class SourceViewer(QWidget):
         if not self.highlights or self.stack.currentWidget() is not self.pdf_view:
             return
         top = min(r.top() for r in self.highlights)
-        scale = self.pdf_view.zoomFactor() * self.pdf_view.logicalDpiY() / 72.0  # pixels per point
+        scale = self.zoom_factor() * self.pdf_view.logicalDpiY() / 72.0  # pixels per point
         y = self.pdf_view.documentMargins().top() + top * scale
         bar = self.pdf_view.verticalScrollBar()
         bar.setValue(max(0, int(y) - 80))

@@ -22,6 +22,7 @@ import numpy as np
 
 from rag.cancel import Cancelled, CancelToken
 from rag.manifest import Manifest
+from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Chunker, Embedder, ParseError, VectorIndex
 from rag.types import (
@@ -107,7 +108,11 @@ class IngestPipeline:
         embedder: Embedder,
         registry: ParserRegistry,
         chunker: Chunker,
+        isolate: bool = True,
     ) -> None:
+        """``isolate``: parse in a worker process (see :mod:`rag.parsing.isolated`), so a
+        file that hangs or crashes its parser fails alone and Cancel stops even a parse."""
+        self.isolate = isolate
         self.manifest = manifest
         self.index = index
         self.embedder = embedder
@@ -130,8 +135,9 @@ class IngestPipeline:
 
         q: queue.Queue[object] = queue.Queue(maxsize=4)
         stop = threading.Event()
+        isolated = IsolatedParser(self.registry) if self.isolate else None
         producer = threading.Thread(
-            target=self._produce, args=(targets, q, cancel, stop), name="docqa-parse", daemon=True
+            target=self._produce, args=(targets, q, cancel, stop, isolated), name="docqa-parse", daemon=True
         )
         producer.start()
         pending: list[_Parsed] = []
@@ -156,6 +162,8 @@ class IngestPipeline:
                     pending = []
             if pending:
                 embedded, finished = self._flush(pending, report, emit, cancel, embedded, finished, total)
+            if cancel.is_set:  # stopped while parsing, with nothing left to embed
+                report.cancelled = True
         except Cancelled:
             report.cancelled = True
         finally:
@@ -165,6 +173,8 @@ class IngestPipeline:
                     q.get_nowait()
                 except queue.Empty:
                     producer.join(timeout=0.05)
+            if isolated is not None:
+                isolated.close()
         if report.cancelled:
             done = {r.path for r in report.results}
             for t in targets:
@@ -175,17 +185,26 @@ class IngestPipeline:
 
     # -- parse thread ---------------------------------------------------------------------
     def _produce(
-        self, targets: list[Target], q: queue.Queue[object], cancel: CancelToken, stop: threading.Event
+        self,
+        targets: list[Target],
+        q: queue.Queue[object],
+        cancel: CancelToken,
+        stop: threading.Event,
+        isolated: IsolatedParser | None,
     ) -> None:
         try:
             for t in targets:
                 if cancel.is_set or stop.is_set():
                     break
-                q.put(self._parse_one(t))
+                q.put(self._parse_one(t, isolated, cancel))
+        except Cancelled:
+            pass
         finally:
             q.put(_DONE)
 
-    def _parse_one(self, t: Target) -> _Parsed:
+    def _parse_one(
+        self, t: Target, isolated: IsolatedParser | None = None, cancel: CancelToken | None = None
+    ) -> _Parsed:
         try:
             size = t.path.stat().st_size
             sha = file_sha256(t.path) if size else ""
@@ -195,10 +214,12 @@ class IngestPipeline:
         if known and known[1] == sha and known[2] == "ready":
             return _Parsed(t, sha, size, outcome=Outcome.UNCHANGED)
         try:
-            doc = self.registry.parse(t.path)
+            doc = isolated.parse(t.path, cancel) if isolated is not None else self.registry.parse(t.path)
             chunks = self.chunker.chunk(doc)
         except ParseError as err:
             return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=str(err))
+        except Cancelled:
+            raise
         except Exception as err:  # noqa: BLE001 (one hostile file must not stop the batch)
             return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=f"could not read the file: {err}"[:200])
         if not chunks:

@@ -26,8 +26,8 @@ class ParserRegistry:
     def supports(self, path: Path) -> bool:
         return path.suffix.lower().lstrip(".") in self._by_kind
 
-    def parse(self, path: Path) -> ParsedDocument:
-        """Parse ``path`` or raise :class:`ParseError` with a reason a user understands."""
+    def check(self, path: Path) -> Parser:
+        """The parser for ``path``, or :class:`ParseError` if it cannot even be tried."""
         if not path.exists():
             raise ParseError("file not found")
         if not path.is_file():
@@ -42,6 +42,11 @@ class ParserRegistry:
         if parser is None:
             shown = f".{kind}" if kind else "files without an extension"
             raise ParseError(f"unsupported file type ({shown})")
+        return parser
+
+    def parse(self, path: Path) -> ParsedDocument:
+        """Parse ``path`` or raise :class:`ParseError` with a reason a user understands."""
+        parser = self.check(path)
         try:
             return parser.parse(path)
         except ParseError:

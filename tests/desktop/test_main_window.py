@@ -65,6 +65,40 @@ def test_cancel_stops_an_ingest(qtbot, window, tmp_path: Path) -> None:
     assert window.documents.model.rowCount() < len(files)
 
 
+def test_drop_during_ingest_is_queued_then_added(qtbot, window, tmp_path: Path) -> None:
+    first = [make_text_pdf(tmp_path / f"first{i}.pdf", [[f"Clause {i}.{j} about topic {j}." for j in range(40)]])
+             for i in range(4)]
+    later = [make_text_pdf(tmp_path / f"later{i}.pdf", [[f"Section {i} says thing {i}."]]) for i in range(2)]
+    jobs = []
+    window.ingest_started.connect(jobs.append)
+    window.add_paths(first)
+    assert window.add_paths(later[:1]) is None  # queued, not refused
+    assert window.add_paths(later[1:]) is None
+    assert window.queued_count() == 2
+    assert "2 more waiting" in window.documents.progress_label.text()
+    qtbot.waitUntil(lambda: len(jobs) == 2, timeout=60_000)  # both queued drops: one batch
+    qtbot.waitUntil(lambda: window.documents.job is None and not jobs[1].running, timeout=60_000)
+    assert not window.queued
+    names = {window.documents.model.document(r).name for r in range(window.documents.model.rowCount())}
+    assert names == {p.name for p in first + later}
+
+
+def test_cancel_also_drops_what_was_waiting(qtbot, window, tmp_path: Path) -> None:
+    files = [make_text_pdf(tmp_path / f"doc{i}.pdf", [[f"Clause {i}.{j} text about topic {j}." for j in range(40)]])
+             for i in range(8)]
+    waiting = make_text_pdf(tmp_path / "waiting.pdf", [["Never added."]])
+    with qtbot.waitSignal(window.ingest_started) as started:
+        window.add_paths(files)
+    window.add_paths([waiting])
+    job = started.args[0]
+    window.documents.cancel_btn.click()
+    qtbot.waitUntil(lambda: window.documents.job is None and not job.running, timeout=60_000)
+    qtbot.wait(200)
+    assert not window.queued and window.documents.job is None
+    names = {window.documents.model.document(r).name for r in range(window.documents.model.rowCount())}
+    assert "waiting.pdf" not in names
+
+
 def test_answer_streams_and_citation_opens_viewer(qtbot, window, sample_pdf: Path) -> None:
     drop_and_wait(qtbot, window, [sample_pdf])
     pieces: list[str] = []

@@ -114,3 +114,27 @@ def test_damaged_pdf_falls_back_to_text(qtbot, tmp_path: Path) -> None:
     assert viewer.stack.currentWidget() is viewer.text_view
     assert viewer.text_view.textCursor().position() == 18
     assert "cannot open the PDF" in viewer.title.text()
+
+
+def test_zoom_in_out_and_fit_width_keep_the_passage_in_view(qtbot, tmp_path: Path) -> None:
+    lines = [f"Line {i} of the first page says something about clause {i}." for i in range(60)]
+    pdf = make_text_pdf(tmp_path / "long.pdf", [lines])
+    viewer = _viewer(qtbot)
+    viewer.resize(700, 400)
+    viewer.show_source(_source(pdf, 1, "\n".join(lines[50:53])))
+    assert viewer.fit_btn.isChecked() and viewer.zoom_in_btn.isEnabled()
+    fitted = viewer.zoom_factor()
+    viewer.zoom_in_btn.click()
+    assert not viewer.fit_btn.isChecked()
+    assert viewer.zoom_factor() == pytest.approx(fitted * 1.25, rel=0.02)
+    qtbot.waitUntil(lambda: _highlighted_pixels(viewer) > 20, timeout=5_000)  # still on screen
+    viewer.zoom_out_btn.click()
+    viewer.zoom_out_btn.click()
+    assert viewer.zoom_factor() == pytest.approx(fitted / 1.25, rel=0.02)
+    qtbot.waitUntil(lambda: _highlighted_pixels(viewer) > 20, timeout=5_000)
+    viewer.fit_btn.click()
+    # (the vertical scroll bar may come or go with the zoom: a few pixels of width)
+    assert viewer.fit_btn.isChecked() and viewer.zoom_factor() == pytest.approx(fitted, rel=0.05)
+    for _ in range(40):  # clamped, never zero or absurd
+        viewer.zoom(1 / 1.25)
+    assert viewer.zoom_factor() >= 0.25

@@ -1,0 +1,107 @@
+"""Parsing in a worker process: a file that hangs or crashes its parser fails alone,
+the worker is replaced, and Cancel stops even a parse that never returns."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.cancel import Cancelled, CancelToken
+from rag.library import Library
+from rag.parsing.isolated import IsolatedParser
+from rag.parsing.registry import ParserRegistry
+from rag.protocols import ParseError
+from rag.types import DocStatus, Outcome
+from tests.helpers.hostile_parsers import CrashingParser, HangingParser, TextParser
+
+
+def _files(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, text in (("good.txt", "The notice period is ninety days."), ("stuck.hang", "x"), ("boom.crash", "x")):
+        out[name] = tmp_path / name
+        out[name].write_text(text)
+    return out
+
+
+@pytest.fixture()
+def hostile_registry() -> ParserRegistry:
+    return ParserRegistry([TextParser(), HangingParser(), CrashingParser()])
+
+
+def test_real_parsers_give_the_same_document_in_the_worker(sample_pdf: Path) -> None:
+    with IsolatedParser() as isolated:
+        assert isolated.parse(sample_pdf) == ParserRegistry().parse(sample_pdf)
+
+
+def test_cheap_refusals_and_parser_errors_keep_their_reason(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("not a pdf at all")
+    with IsolatedParser() as isolated:
+        with pytest.raises(ParseError, match="empty"):
+            isolated.parse(empty)
+        assert isolated._proc is None  # refused without starting a worker
+        with pytest.raises(ParseError) as err:
+            isolated.parse(fake)
+        assert str(err.value) == _reason(fake)
+
+
+def _reason(path: Path) -> str:
+    try:
+        ParserRegistry().parse(path)
+    except ParseError as err:
+        return str(err)
+    raise AssertionError("expected a ParseError")
+
+
+def test_hanging_parser_times_out_and_the_next_file_still_parses(tmp_path: Path, hostile_registry) -> None:
+    files = _files(tmp_path)
+    with IsolatedParser(hostile_registry, timeout=3) as isolated:
+        t0 = time.monotonic()
+        with pytest.raises(ParseError, match="took longer than 3 s"):
+            isolated.parse(files["stuck.hang"])
+        assert time.monotonic() - t0 < 15
+        assert "ninety days" in isolated.parse(files["good.txt"]).pages[0].text
+
+
+def test_crashing_parser_fails_alone(tmp_path: Path, hostile_registry) -> None:
+    files = _files(tmp_path)
+    with IsolatedParser(hostile_registry, timeout=30) as isolated:
+        with pytest.raises(ParseError, match="crashed"):
+            isolated.parse(files["boom.crash"])
+        assert "ninety days" in isolated.parse(files["good.txt"]).pages[0].text
+
+
+def test_cancel_stops_a_parse_that_never_returns(tmp_path: Path, hostile_registry) -> None:
+    files = _files(tmp_path)
+    token = CancelToken()
+    with IsolatedParser(hostile_registry, timeout=600) as isolated:
+        isolated.parse(files["good.txt"])  # the worker is up: time only the cancel
+        threading.Timer(0.5, token.set).start()
+        t0 = time.monotonic()
+        with pytest.raises(Cancelled):
+            isolated.parse(files["stuck.hang"], token)
+        assert time.monotonic() - t0 < 3
+        assert isolated._proc is None  # the stuck worker is gone
+
+
+def test_hostile_files_fail_alone_in_a_library_batch(tmp_path: Path, embedder, hostile_registry, monkeypatch) -> None:
+    monkeypatch.setattr("rag.parsing.isolated.BASE_TIMEOUT_S", 3.0)
+    lib = Library(tmp_path / "lib", embedder)
+    lib.registry = hostile_registry
+    try:
+        files = _files(tmp_path)
+        report = lib.ingest(list(files.values()))
+        outcome = {r.name: (r.outcome, r.reason) for r in report.results}
+        assert outcome["good.txt"][0] is Outcome.INDEXED
+        assert outcome["stuck.hang"][0] is Outcome.FAILED and "took longer" in outcome["stuck.hang"][1]
+        assert outcome["boom.crash"][0] is Outcome.FAILED and "crashed" in outcome["boom.crash"][1]
+        status = {d.name: d.status for d in lib.documents()}
+        assert status == {"good.txt": DocStatus.READY, "stuck.hang": DocStatus.FAILED, "boom.crash": DocStatus.FAILED}
+        assert lib.search("notice period", k=1)[0].file == "good.txt"
+    finally:
+        lib.close()
