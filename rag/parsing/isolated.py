@@ -10,16 +10,24 @@ that dies is replaced, and either way only that one file fails, with a reason.
 
 The worker is started on the first file that needs parsing (unchanged files never
 do), reused for the rest of the batch, and stopped by :meth:`IsolatedParser.close`.
+It is a plain ``python -m rag.parsing.isolated`` child speaking length-prefixed pickle
+frames on its stdin and stdout, not a ``multiprocessing`` process: spawn would
+re-import the caller's ``__main__``, which breaks any script that embeds the engine
+without an ``if __name__ == "__main__"`` guard.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
 import time
-from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rag.cancel import Cancelled, CancelToken
 from rag.parsing.registry import ParserRegistry
@@ -30,33 +38,73 @@ BASE_TIMEOUT_S = 120.0  # a 500-page contract takes a few seconds; two minutes i
 TIMEOUT_PER_MB_S = 4.0  # big scans and slides get more time
 MEMORY_LIMIT_BYTES = 6 * 1024**3  # a decompression bomb fails here, not in the user's swap
 POLL_S = 0.05  # how often the parent looks at the cancel token while it waits
+_HEADER = struct.Struct("!Q")
+_EOF = object()
 
 
-def _worker(conn: multiprocessing.connection.Connection, registry: ParserRegistry) -> None:
-    """The child's loop: a path in, ``("ok", doc)`` or ``("error", reason)`` out."""
+def _write_frame(out: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(_HEADER.pack(len(data)) + data)
+    out.flush()
+
+
+def _read_frame(inp: IO[bytes]) -> object:
+    """The next object, or ``_EOF`` when the other side has gone."""
+    head = inp.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return _EOF
+    size = _HEADER.unpack(head)[0]
+    data = inp.read(size)
+    if len(data) < size:
+        return _EOF
+    return pickle.loads(data)  # noqa: S301 (our own child or parent, over a private pipe)
+
+
+def _cap_memory() -> None:
     try:
         import resource
 
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         limit = MEMORY_LIMIT_BYTES if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT_BYTES, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ImportError, ValueError, OSError):  # not on this platform: run without the cap
         pass
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A parse stuck in C code never reads stdin's EOF: leave when the app is gone."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _worker_main() -> None:
+    """The child: a registry first, then paths in, ``("ok", doc)`` or ``("error", reason)`` out."""
+    # The protocol owns the real stdout; anything a parser prints goes to stderr instead.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    inp = sys.stdin.buffer
+    _cap_memory()
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    registry = _read_frame(inp)
+    if not isinstance(registry, ParserRegistry):
+        return
     while True:
-        try:
-            raw = conn.recv()
-        except EOFError:
-            return
-        if raw is None:
+        raw = _read_frame(inp)
+        if raw is _EOF or raw is None:
             return
         try:
-            conn.send(("ok", registry.parse(Path(raw))))
+            reply: tuple[str, object] = ("ok", registry.parse(Path(str(raw))))
         except ParseError as err:
-            conn.send(("error", str(err)))
+            reply = ("error", str(err))
         except MemoryError:
-            conn.send(("error", "the file is too large to read in memory"))
+            reply = ("error", "the file is too large to read in memory")
         except Exception as err:  # noqa: BLE001 (the parent turns it into a reason)
-            conn.send(("error", f"could not read the file: {type(err).__name__}: {err}"[:200]))
+            reply = ("error", f"could not read the file: {type(err).__name__}: {err}"[:200])
+        try:
+            _write_frame(out, reply)
+        except MemoryError:
+            _write_frame(out, ("error", "the file is too large to read in memory"))
 
 
 def timeout_for(path: Path) -> float:
@@ -67,6 +115,60 @@ def timeout_for(path: Path) -> float:
     return BASE_TIMEOUT_S + TIMEOUT_PER_MB_S * mb
 
 
+class _Worker:
+    """One child process and the thread that reads its replies into a queue."""
+
+    def __init__(self, registry: ParserRegistry) -> None:
+        env = dict(os.environ)
+        # The child sees the modules the parent sees (a test's parsers, an embedding app's).
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rag.parsing.isolated"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin: IO[bytes] = self.proc.stdin
+        self.replies: queue.Queue[object] = queue.Queue()
+        stdout = self.proc.stdout
+        threading.Thread(target=self._read, args=(stdout,), name="docqa-parser-reader", daemon=True).start()
+        _write_frame(self.stdin, registry)
+
+    def _read(self, stdout: IO[bytes]) -> None:
+        while True:
+            try:
+                item = _read_frame(stdout)
+            except Exception:  # noqa: BLE001 (a torn frame: the child is gone or broken)
+                item = _EOF
+            self.replies.put(item)
+            if item is _EOF:
+                return
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, kill: bool) -> None:
+        if not kill:
+            try:
+                _write_frame(self.stdin, None)
+            except (BrokenPipeError, OSError):
+                kill = True
+        try:
+            self.stdin.close()
+        except OSError:
+            pass
+        if kill:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
 class IsolatedParser:
     """Parses files in a worker process; same contract as ``ParserRegistry.parse`` plus
     ``cancel`` (stops a parse in progress) and a deadline per file."""
@@ -74,81 +176,61 @@ class IsolatedParser:
     def __init__(self, registry: ParserRegistry | None = None, timeout: float | None = None) -> None:
         self._registry = registry or ParserRegistry()
         self._timeout = timeout
-        self._ctx = multiprocessing.get_context("spawn")  # no fork: the parent has threads
-        self._proc: BaseProcess | None = None
-        self._conn: multiprocessing.connection.Connection | None = None
+        self._worker: _Worker | None = None
 
-    def _start(self) -> multiprocessing.connection.Connection:
-        if self._proc is not None and self._proc.is_alive() and self._conn is not None:
-            return self._conn
+    def _start(self) -> _Worker:
+        if self._worker is not None and self._worker.alive():
+            return self._worker
         self._stop(kill=True)
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker, args=(child, self._registry), name="docqa-parser", daemon=True)
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
-        return parent
+        self._worker = _Worker(self._registry)
+        return self._worker
 
     def parse(self, path: Path, cancel: CancelToken | None = None) -> ParsedDocument:
         self._registry.check(path)  # the cheap refusals need no worker
-        conn = self._start()
+        worker = self._start()
         limit = self._timeout if self._timeout is not None else timeout_for(path)
         deadline = time.monotonic() + limit
         try:
-            conn.send(str(path))
-        except (BrokenPipeError, OSError):
+            _write_frame(worker.stdin, str(path))
+        except (BrokenPipeError, OSError):  # it died since the last file: one more try
             self._stop(kill=True)
-            conn = self._start()
-            conn.send(str(path))
+            worker = self._start()
+            _write_frame(worker.stdin, str(path))
         while True:
             if cancel is not None and cancel.is_set:
                 self._stop(kill=True)  # a parse cannot be interrupted any other way
                 raise Cancelled()
             try:
-                ready = conn.poll(POLL_S)
-            except (EOFError, OSError):
-                ready = True
-            if ready:
-                try:
-                    status, value = self._receive(conn)
-                except EOFError:
+                reply = worker.replies.get(timeout=POLL_S)
+            except queue.Empty:
+                if time.monotonic() > deadline:
                     self._stop(kill=True)
-                    raise ParseError("the reader crashed on this file; it is probably damaged") from None
-                if status == "ok":
-                    assert isinstance(value, ParsedDocument)
-                    return value
-                raise ParseError(str(value))
-            if self._proc is not None and not self._proc.is_alive():
-                code = self._proc.exitcode
+                    raise ParseError(f"reading the file took longer than {int(limit)} s; it may be damaged") from None
+                continue
+            if reply is _EOF:
                 self._stop(kill=True)
-                raise ParseError(f"the reader crashed on this file (exit code {code}); it is probably damaged")
-            if time.monotonic() > deadline:
-                self._stop(kill=True)
-                raise ParseError(f"reading the file took longer than {int(limit)} s; it may be damaged")
+                code = worker.proc.returncode
+                shown = f" (exit code {code})" if code else ""
+                raise ParseError(f"the reader crashed on this file{shown}; it is probably damaged")
+            status, value = self._unpack(reply)
+            if status == "ok":
+                assert isinstance(value, ParsedDocument)
+                return value
+            raise ParseError(str(value))
 
     @staticmethod
-    def _receive(conn: multiprocessing.connection.Connection) -> tuple[str, Any]:
-        message = conn.recv()
-        status, value = message
-        return str(status), value
+    def _unpack(reply: object) -> tuple[str, Any]:
+        assert isinstance(reply, tuple) and len(reply) == 2
+        return str(reply[0]), reply[1]
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.alive()
 
     def _stop(self, kill: bool) -> None:
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
-        if conn is not None:
-            if not kill:
-                try:
-                    conn.send(None)
-                except (BrokenPipeError, OSError):
-                    pass
-            conn.close()
-        if proc is not None:
-            if kill:
-                proc.kill()
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(kill)
 
     def close(self) -> None:
         self._stop(kill=False)
@@ -158,3 +240,7 @@ class IsolatedParser:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if __name__ == "__main__":
+    _worker_main()

@@ -32,3 +32,11 @@ class TextParser:
 
     def parse(self, path: Path) -> ParsedDocument:
         return ParsedDocument(pages=[Page(1, path.read_text())], kind="txt")
+
+
+class GreedyParser:
+    kinds = ("bomb",)
+
+    def parse(self, path: Path) -> ParsedDocument:
+        blocks = [bytearray(1 << 30) for _ in range(64)]  # like a decompression bomb: 64 GB
+        return ParsedDocument(pages=[Page(1, str(len(blocks)))], kind="bomb")

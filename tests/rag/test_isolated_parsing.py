@@ -15,7 +15,7 @@ from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import DocStatus, Outcome
-from tests.helpers.hostile_parsers import CrashingParser, HangingParser, TextParser
+from tests.helpers.hostile_parsers import CrashingParser, GreedyParser, HangingParser, TextParser
 
 
 def _files(tmp_path: Path) -> dict[str, Path]:
@@ -44,7 +44,7 @@ def test_cheap_refusals_and_parser_errors_keep_their_reason(tmp_path: Path) -> N
     with IsolatedParser() as isolated:
         with pytest.raises(ParseError, match="empty"):
             isolated.parse(empty)
-        assert isolated._proc is None  # refused without starting a worker
+        assert not isolated.running  # refused without starting a worker
         with pytest.raises(ParseError) as err:
             isolated.parse(fake)
         assert str(err.value) == _reason(fake)
@@ -76,6 +76,28 @@ def test_crashing_parser_fails_alone(tmp_path: Path, hostile_registry) -> None:
         assert "ninety days" in isolated.parse(files["good.txt"]).pages[0].text
 
 
+def test_memory_bomb_hits_the_cap_not_the_machine(tmp_path: Path) -> None:
+    bomb = tmp_path / "huge.bomb"
+    bomb.write_text("x")
+    good = tmp_path / "good.txt"
+    good.write_text("still fine")
+    with IsolatedParser(ParserRegistry([GreedyParser(), TextParser()]), timeout=60) as isolated:
+        with pytest.raises(ParseError, match="too large to read in memory|crashed"):
+            isolated.parse(bomb)
+        assert isolated.parse(good).pages[0].text == "still fine"
+
+
+def test_office_parsing_works_under_the_worker_memory_cap(tmp_path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Either side may end this engagement with 14 days notice.")
+    f = tmp_path / "engagement.docx"
+    d.save(str(f))
+    with IsolatedParser() as isolated:
+        assert "14 days notice" in isolated.parse(f).pages[0].text
+
+
 def test_cancel_stops_a_parse_that_never_returns(tmp_path: Path, hostile_registry) -> None:
     files = _files(tmp_path)
     token = CancelToken()
@@ -86,7 +108,7 @@ def test_cancel_stops_a_parse_that_never_returns(tmp_path: Path, hostile_registr
         with pytest.raises(Cancelled):
             isolated.parse(files["stuck.hang"], token)
         assert time.monotonic() - t0 < 3
-        assert isolated._proc is None  # the stuck worker is gone
+        assert not isolated.running  # the stuck worker is gone
 
 
 def test_hostile_files_fail_alone_in_a_library_batch(tmp_path: Path, embedder, hostile_registry, monkeypatch) -> None:
@@ -105,3 +127,45 @@ def test_hostile_files_fail_alone_in_a_library_batch(tmp_path: Path, embedder, h
         assert lib.search("notice period", k=1)[0].file == "good.txt"
     finally:
         lib.close()
+
+
+def test_a_stuck_worker_leaves_when_the_app_is_killed(tmp_path: Path) -> None:
+    """SIGKILL the app mid-parse: the worker, stuck in its parser, must not linger."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    stuck = tmp_path / "stuck.hang"
+    stuck.write_text("x")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from rag.parsing.isolated import IsolatedParser\n"
+        "from rag.parsing.registry import ParserRegistry\n"
+        "from tests.helpers.hostile_parsers import HangingParser\n"
+        "p = IsolatedParser(ParserRegistry([HangingParser()]), timeout=600)\n"
+        "p._start()\n"
+        "print(p._worker.proc.pid, flush=True)\n"
+        f"p.parse(Path({str(stuck)!r}))\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    app = subprocess.Popen([sys.executable, "-c", script], cwd=repo, stdout=subprocess.PIPE, text=True)
+    assert app.stdout is not None
+    worker = int(app.stdout.readline())
+    time.sleep(1.0)
+    os.kill(app.pid, signal.SIGKILL)
+    app.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        # A zombie (exited, not yet reaped by init) counts as gone.
+        stat = Path(f"/proc/{worker}/stat")
+        if stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"):
+            return
+        time.sleep(0.2)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the parser worker outlived the app")
