@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -98,11 +99,16 @@ class DocumentsPanel(QWidget):
         self.progress.setAccessibleName("Ingest progress")
         self.progress_label = QLabel()
         self.progress_label.setAccessibleName("Ingest status")
+        # Long file names wrap here instead of widening the window and squeezing the viewer.
+        self.progress_label.setWordWrap(True)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.progress_label.setMinimumWidth(1)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setAccessibleName("Cancel adding documents")
         self.cancel_btn.clicked.connect(self.cancel_ingest)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
+        self.result_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)

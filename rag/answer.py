@@ -93,8 +93,69 @@ def answer(
         if on_token is not None:
             on_token(piece)
     text = "".join(parts).strip()
+    if not cancel.is_set:
+        text = ground_uncited(text, [p.text for p in chosen])
     citations = [Citation(i + 1, p) for i, p in enumerate(chosen)]
     return Answer(text, citations, generator.backend, cancelled=cancel.is_set)
+
+
+# -- citations the model left out ---------------------------------------------------------
+# Small models often answer correctly but forget the [n]. A statement whose wording is
+# found in one source gets that source's number, so every claim stays one click away
+# from its evidence. Only wording is compared (no guessing at meaning), and only where the
+# match is strong; statements that match no source stay uncited rather than mis-cited.
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|(?=\n)|$)")  # "3.5" stays in one sentence
+_STOP = frozenset(
+    "the and for are but not you all any can had her was one our out has him his how its may "
+    "new now old see two who did get let put say she too use this that with from have will "
+    "shall been were they them then than there their what when which while would could should "
+    "into onto upon such each other also only more most some very under over about after "
+    "before between does doesn document documents source sources answer question".split()
+)
+MIN_WORDS = 3  # shorter statements ("Yes.") match anything
+MIN_COVERAGE = 0.6  # of the statement's content words found in one source
+
+
+def _stem(word: str) -> str:
+    """Crude, but enough for "governs" to meet "governed" and "laws" to meet "law"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_words(text: str) -> set[str]:
+    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
+
+
+def ground_uncited(text: str, sources: Sequence[str]) -> str:
+    """``text`` with ``[n]`` added after each uncited statement whose content words are
+    mostly found in source ``n`` (1-based, the best-covering source)."""
+    if not text or not sources:
+        return text
+    vocab = [_content_words(s) for s in sources]
+    out: list[str] = []
+    last = 0
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        if _CITE.search(sentence):
+            continue
+        words = _content_words(sentence)
+        if len(words) < MIN_WORDS:
+            continue
+        coverage = [len(words & v) / len(words) for v in vocab]
+        best = max(range(len(vocab)), key=lambda i: coverage[i])
+        if coverage[best] < MIN_COVERAGE:
+            continue
+        body = sentence.rstrip()
+        stripped = body.rstrip(".!?")
+        at = m.start() + len(stripped)
+        out.append(text[last:at] + f" [{best + 1}]")
+        last = at
+    out.append(text[last:])
+    return "".join(out)
 
 
 def cited_numbers(text: str) -> list[int]:
