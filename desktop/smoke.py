@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.chat_store import Exchange
 from desktop.jobs import Job
+from rag.answer import cited_numbers
 from rag.types import DocStatus, IngestReport
 
 
@@ -81,9 +82,12 @@ class SmokeRun(QObject):
         if not ex.sources:
             self.fail(f"the answer has no citations: {ex.answer[:200]!r}")
             return
-        self.window.chat._on_anchor(QUrl(f"cite:{len(self.window.chat.chat().exchanges) - 1}:{ex.sources[0].n}"))
+        # The first source the answer cites (what a user clicks first), else the best passage.
+        cited = [n for n in cited_numbers(ex.answer) if any(s.n == n for s in ex.sources)]
+        first = next(s for s in ex.sources if s.n == cited[0]) if cited else ex.sources[0]
+        self.window.chat._on_anchor(QUrl(f"cite:{len(self.window.chat.chat().exchanges) - 1}:{first.n}"))
         viewer = self.window.viewer
-        if viewer.source is None or viewer.current_page != ex.sources[0].page:
+        if viewer.source is None or viewer.current_page != first.page:
             self.fail("the viewer did not open the cited page")
             return
         QTimer.singleShot(200, self._finish)  # let layouts settle before the grab
