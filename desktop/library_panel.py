@@ -10,12 +10,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.libraries import LibraryFolders, LibraryNameError
+from desktop.widgets import button
 
 
 class LibraryPanel(QWidget):
@@ -28,15 +28,9 @@ class LibraryPanel(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName("Libraries")
         self.list.currentItemChanged.connect(self._on_current_changed)
-        self.new_btn = QPushButton("New…")
-        self.rename_btn = QPushButton("Rename…")
-        self.delete_btn = QPushButton("Delete…")
-        self.new_btn.setAccessibleName("New library")
-        self.rename_btn.setAccessibleName("Rename library")
-        self.delete_btn.setAccessibleName("Delete library")
-        self.new_btn.clicked.connect(self.ask_create)
-        self.rename_btn.clicked.connect(self.ask_rename)
-        self.delete_btn.clicked.connect(self.ask_delete)
+        self.new_btn = button("New…", "New library", slot=self.ask_create)
+        self.rename_btn = button("Rename…", "Rename library", slot=self.ask_rename)
+        self.delete_btn = button("Delete…", "Delete library", slot=self.ask_delete)
         title = QLabel("<b>Libraries</b>")
         title.setToolTip("One library per matter; questions are answered from one library at a time")
         buttons = QHBoxLayout()

@@ -21,7 +21,6 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat_store import SourceRef
+from desktop.widgets import button
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text
@@ -100,32 +100,16 @@ class SourceViewer(QWidget):
 
         self.title = QLabel("Click a citation such as [1] to see the passage in its document.")
         self.title.setWordWrap(True)
-        self.prev_btn = QPushButton("◀")
-        self.next_btn = QPushButton("▶")
-        self.open_btn = QPushButton("Open file")
-        self.prev_btn.setAccessibleName("Previous page")
-        self.next_btn.setAccessibleName("Next page")
-        self.open_btn.setAccessibleName("Open the file in its default application")
-        self.open_btn.setToolTip("Open the document in the application your system uses for it")
-        self.zoom_out_btn = QPushButton("−")
-        self.zoom_in_btn = QPushButton("+")
-        self.fit_btn = QPushButton("Fit width")
-        self.zoom_out_btn.setAccessibleName("Zoom out")
-        self.zoom_in_btn.setAccessibleName("Zoom in")
-        self.fit_btn.setAccessibleName("Fit the page to the width of the viewer")
-        self.zoom_out_btn.setToolTip("Zoom out (Ctrl+-)")
-        self.zoom_in_btn.setToolTip("Zoom in (Ctrl++)")
-        self.fit_btn.setToolTip("Fit the page to the viewer's width (Ctrl+0)")
+        self.prev_btn = button("◀", "Previous page", slot=lambda: self._show_pdf_page(self.current_page - 1), width=36)
+        self.next_btn = button("▶", "Next page", slot=lambda: self._show_pdf_page(self.current_page + 1), width=36)
+        self.zoom_out_btn = button("−", "Zoom out", "Zoom out (Ctrl+-)", lambda: self.zoom(1 / ZOOM_STEP), 36)
+        self.zoom_in_btn = button("+", "Zoom in", "Zoom in (Ctrl++)", lambda: self.zoom(ZOOM_STEP), 36)
+        self.fit_btn = button("Fit width", "Fit the page to the width of the viewer",
+                              "Fit the page to the viewer's width (Ctrl+0)", self.fit_width)
         self.fit_btn.setCheckable(True)
         self.fit_btn.setChecked(True)
-        for b in (self.prev_btn, self.next_btn, self.zoom_out_btn, self.zoom_in_btn):
-            b.setFixedWidth(36)
-        self.zoom_out_btn.clicked.connect(lambda: self.zoom(1 / ZOOM_STEP))
-        self.zoom_in_btn.clicked.connect(lambda: self.zoom(ZOOM_STEP))
-        self.fit_btn.clicked.connect(self.fit_width)
-        self.prev_btn.clicked.connect(lambda: self._show_pdf_page(self.current_page - 1))
-        self.next_btn.clicked.connect(lambda: self._show_pdf_page(self.current_page + 1))
-        self.open_btn.clicked.connect(self._on_open_file)
+        self.open_btn = button("Open file", "Open the file in its default application",
+                               "Open the document in the application your system uses for it", self._on_open_file)
 
         self.pdf = QPdfDocument(self)
         self.search_model = QPdfSearchModel(self)  # what the view paints: the passage

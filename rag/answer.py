@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.cancel import CancelToken
+from rag.manifest import STOPWORDS
 from rag.protocols import Generator
 from rag.types import Answer, Citation, Passage
 
@@ -107,12 +108,10 @@ def answer(
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|(?=\n)|$)")  # "3.5" stays in one sentence
-_STOP = frozenset(
-    "the and for are but not you all any can had her was one our out has him his how its may "
-    "new now old see two who did get let put say she too use this that with from have will "
-    "shall been were they them then than there their what when which while would could should "
-    "into onto upon such each other also only more most some very under over about after "
-    "before between does doesn document documents source sources answer question".split()
+# The keyword search's stop words, plus what answers say about their own sources.
+_STOP = STOPWORDS | frozenset(
+    "not but you our one also only more most some very over about after before shall then "
+    "they them document documents source sources answer question say".split()
 )
 MIN_WORDS = 3  # shorter statements ("Yes.") match anything
 MIN_COVERAGE = 0.6  # of the statement's content words found in one source

@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from rag.cancel import Cancelled, CancelToken
 from rag.parsing.registry import ParserRegistry
@@ -93,14 +93,10 @@ def _worker_main() -> None:
         raw = _read_frame(inp)
         if raw is _EOF or raw is None:
             return
-        try:
+        try:  # the registry turns every parser failure, MemoryError included, into a ParseError
             reply: tuple[str, object] = ("ok", registry.parse(Path(str(raw))))
         except ParseError as err:
             reply = ("error", str(err))
-        except MemoryError:
-            reply = ("error", "the file is too large to read in memory")
-        except Exception as err:  # noqa: BLE001 (the parent turns it into a reason)
-            reply = ("error", f"could not read the file: {type(err).__name__}: {err}"[:200])
         try:
             _write_frame(out, reply)
         except MemoryError:
@@ -212,16 +208,11 @@ class IsolatedParser:
                 code = worker.proc.returncode
                 shown = f" (exit code {code})" if code else ""
                 raise ParseError(f"the reader crashed on this file{shown}; it is probably damaged")
-            status, value = self._unpack(reply)
-            if status == "ok":
-                assert isinstance(value, ParsedDocument)
+            assert isinstance(reply, tuple)
+            status, value = reply
+            if status == "ok" and isinstance(value, ParsedDocument):
                 return value
             raise ParseError(str(value))
-
-    @staticmethod
-    def _unpack(reply: object) -> tuple[str, Any]:
-        assert isinstance(reply, tuple) and len(reply) == 2
-        return str(reply[0]), reply[1]
 
     @property
     def running(self) -> bool:
