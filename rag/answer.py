@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.cancel import CancelToken
-from rag.manifest import STOPWORDS
+from rag.text import STOPWORDS, stem
 from rag.protocols import Generator
 from rag.types import Answer, Citation, Passage
 
@@ -117,16 +117,8 @@ MIN_WORDS = 3  # shorter statements ("Yes.") match anything
 MIN_COVERAGE = 0.6  # of the statement's content words found in one source
 
 
-def _stem(word: str) -> str:
-    """Crude, but enough for "governs" to meet "governed" and "laws" to meet "law"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
-
-
 def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
+    return {stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
 
 
 def ground_uncited(text: str, sources: Sequence[str]) -> str:

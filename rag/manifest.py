@@ -8,7 +8,6 @@ lives here and never in Chroma, so that encrypting this one file later protects 
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.text import keywords
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
 
 SCHEMA_VERSION = 1
@@ -67,9 +67,6 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, heading, text) VALUES ('delete', old.id, old.heading, old.text);
 END;
 """
-
-_WORD = re.compile(r"[A-Za-z0-9]+")
-
 
 @dataclass(frozen=True)
 class StoredChunk:
@@ -288,8 +285,7 @@ class Manifest:
 
         With ``doc_ids``, only chunks of those documents (the statistics stay library-wide).
         """
-        words = [w.lower() for w in _WORD.findall(query)]
-        words = [w for w in words if w not in STOPWORDS and len(w) > 1]
+        words = keywords(query)
         if not words:
             return []
         match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
@@ -348,10 +344,3 @@ class Manifest:
             ).fetchone()
         return int(row[0])
 
-
-STOPWORDS = frozenset(
-    """a an and are as at be been being between by can consider contract could did do does
-    for from had has have how i if in include includes including into is it its may might
-    must of on or other such than that the their there these this those to under was were
-    what when where whether which who will with would any all agreement party parties""".split()
-)

@@ -14,7 +14,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from rag.manifest import STOPWORDS, Manifest
+from rag.manifest import Manifest
+from rag.text import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
 _QUESTION = re.compile(r"[^;?.]*\?\s*$")
