@@ -20,7 +20,7 @@ from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Embedder, Generator
 from rag.retrieval import HybridRetriever, RetrievalConfig
-from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage
+from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage, Quote
 from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
@@ -167,9 +167,13 @@ class Library:
         *,
         k: int = 8,
         on_token: Callable[[str], None] | None = None,
+        on_quotes: Callable[[list[Quote]], None] | None = None,
         cancel: CancelToken | None = None,
         max_tokens: int = 512,
     ) -> Answer:
+        """Retrieve, quote, then generate. ``on_quotes`` receives the verbatim quotes (or an
+        empty list when the answer declines) before generation starts; ``on_token`` each
+        generated piece."""
         if self.manifest.count_chunks() == 0:
             return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
         rel = self.relevance(question)

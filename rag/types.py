@@ -53,10 +53,19 @@ class Passage:
     heading: str = ""
     path: str = ""
 
+    @property
+    def location(self) -> str:
+        """Where a reader finds it: "page 3 › 12.3 Termination for Convenience"."""
+        where = f"page {self.page}"
+        if self.heading:
+            where += f" › {self.heading.split(' > ')[-1]}"
+        return where
+
     def to_json(self) -> dict[str, object]:
         return {
             "file": self.file,
             "page": self.page,
+            "location": self.location,
             "start": self.start,
             "end": self.end,
             "text": self.text,
@@ -71,7 +80,48 @@ class Citation:
 
     def to_json(self) -> dict[str, object]:
         p = self.passage
-        return {"n": self.n, "file": p.file, "page": p.page, "text": p.text}
+        return {"n": self.n, "file": p.file, "page": p.page, "location": p.location, "text": p.text}
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Exact wording from a cited passage that answers the question, shown before any
+    generated text. ``text`` is the page's text from ``start`` to ``end`` (page offsets,
+    like a passage's), so a viewer can highlight exactly these sentences."""
+
+    n: int  # the citation number of the passage it comes from
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        p = self.passage
+        return {"n": self.n, "file": p.file, "page": p.page, "location": p.location,
+                "text": self.text, "start": self.start, "end": self.end}
+
+
+class Support(StrEnum):
+    SUPPORTED = "supported"  # cited, and its facts and wording are found in the source
+    UNSUPPORTED = "unsupported"  # not found in the sources: shown marked, never as fact
+    CONTRADICTED = "contradicted"  # a number, date, party or place differs from the source's
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """The verdict on one generated sentence; ``start``/``end`` are offsets in the answer."""
+
+    start: int
+    end: int
+    text: str
+    verdict: Support
+    sources: tuple[int, ...] = ()  # citation numbers that back it (or that it contradicts)
+    reason: str = ""  # for a reader: what was not found, or what differs
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "verdict": self.verdict.value, "sources": list(self.sources),
+                "reason": self.reason, "start": self.start, "end": self.end}
 
 
 @dataclass
@@ -80,11 +130,16 @@ class Answer:
     citations: list[Citation]
     backend: str
     cancelled: bool = False
-    grounded: bool = True  # False when nothing relevant was retrieved
+    grounded: bool = True  # False when nothing relevant was retrieved (the answer declines)
+    quotes: list[Quote] = field(default_factory=list)
+    checks: list[SentenceCheck] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {
             "answer": self.text,
+            "quotes": [q.to_json() for q in self.quotes],
+            "sentences": [c.to_json() for c in self.checks],
+            "declined": not self.grounded,
             "citations": [c.to_json() for c in self.citations],
             "backend": self.backend,
         }
