@@ -1,7 +1,10 @@
 """Chat history, saved per library as ``chats.json`` in the library folder.
 
 Citations are stored with everything needed to reopen the source later (path, page and
-character offsets), so an old answer's [n] still opens the right passage.
+character offsets), so an old answer's [n] still opens the right passage. Since format 2
+an answer also keeps its verbatim quotes (with their page offsets, so a quote reopens
+with exactly its sentences highlighted) and the verdict on each generated sentence.
+Files of format 1 load unchanged: their answers simply have no quotes or checks.
 """
 
 from __future__ import annotations
@@ -9,14 +12,26 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Passage, Quote, SentenceCheck, Support
 
 CHATS_FILE = "chats.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+UNSUPPORTED_NOTE = "not found in the sources — check"
+
+
+def _known(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` without keys ``cls`` does not have (a file written by a newer version)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
+def _location(page: int, heading: str) -> str:
+    return Passage("", page, 0, 0, "", 0.0, heading=heading).location
 
 
 @dataclass
@@ -40,6 +55,84 @@ class SourceRef:
         return Passage(self.file, self.page, self.start, self.end, self.text, 0.0,
                        doc_id=self.doc_id, heading=self.heading, path=self.path)
 
+    @property
+    def location(self) -> str:
+        return _location(self.page, self.heading)
+
+
+@dataclass
+class QuoteRef:
+    """A verbatim quote: ``text`` is the page's text from ``start`` to ``end``, so the
+    viewer highlights exactly these sentences (not the whole passage ``n``)."""
+
+    n: int
+    file: str
+    page: int
+    start: int
+    end: int
+    text: str
+    doc_id: int = 0
+    path: str = ""
+    heading: str = ""
+
+    @classmethod
+    def from_quote(cls, q: Quote) -> QuoteRef:
+        p = q.passage
+        return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading)
+
+    @property
+    def location(self) -> str:
+        return _location(self.page, self.heading)
+
+    def source(self) -> SourceRef:
+        """What the viewer opens: the page, with the quote's range as the highlight."""
+        return SourceRef(self.n, self.file, self.page, self.start, self.end, self.text,
+                         self.doc_id, self.path, self.heading)
+
+
+@dataclass
+class CheckRef:
+    """The verdict on one sentence of the answer (offsets in the answer's text)."""
+
+    start: int
+    end: int
+    text: str
+    verdict: str  # a rag.types.Support value
+    sources: list[int] = field(default_factory=list)
+    reason: str = ""
+
+    @classmethod
+    def from_check(cls, c: SentenceCheck) -> CheckRef:
+        return cls(c.start, c.end, c.text, str(c.verdict.value), list(c.sources), c.reason)
+
+    @property
+    def supported(self) -> bool:
+        return self.verdict == Support.SUPPORTED.value
+
+    @property
+    def contradicted(self) -> bool:
+        return self.verdict == Support.CONTRADICTED.value
+
+    def note(self) -> str:
+        """What a reader is told about a sentence that is not plainly supported."""
+        if self.contradicted:
+            return f"contradicts the source: {self.reason}" if self.reason else "contradicts the source"
+        if self.supported:
+            return ""
+        return UNSUPPORTED_NOTE
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of an answer's text and, for a checked sentence, its verdict."""
+
+    text: str
+    check: CheckRef | None = None
+
+    @property
+    def doubtful(self) -> bool:
+        return self.check is not None and not self.check.supported
+
 
 @dataclass
 class Exchange:
@@ -52,12 +145,58 @@ class Exchange:
     stopped: bool = False
     error: str = ""
     asked_at: float = field(default_factory=time.time)
+    quotes: list[QuoteRef] = field(default_factory=list)
+    checks: list[CheckRef] = field(default_factory=list)
+    grounded: bool = True  # False: the answer declines; its quotes are only the closest ones
+
+    def set_quotes(self, quotes: list[Quote]) -> None:
+        self.quotes = [QuoteRef.from_quote(q) for q in quotes]
 
     def set_answer(self, ans: Answer) -> None:
         self.answer = ans.text
         self.sources = [SourceRef.from_citation(c) for c in ans.citations]
         self.backend = ans.backend
         self.stopped = ans.cancelled
+        self.grounded = ans.grounded
+        if ans.quotes or not self.quotes:
+            self.set_quotes(ans.quotes)
+        self.checks = [CheckRef.from_check(c) for c in ans.checks]
+
+    def quote_for(self, n: int) -> QuoteRef | None:
+        """The first quote taken from source ``n``, if any."""
+        return next((q for q in self.quotes if q.n == n), None)
+
+    def segments(self) -> list[Segment]:
+        """The answer cut at its checked sentences, in order; text between (or around)
+        them is plain. A check whose offsets no longer match the text is found by its
+        wording; one that cannot be found is dropped."""
+        text = self.answer
+        placed: list[tuple[int, int, CheckRef]] = []
+        pos = 0
+        for c in sorted(self.checks, key=lambda c: c.start):
+            start, end = c.start, c.end
+            if not (pos <= start <= end <= len(text)) or (c.text and text[start:end].strip() != c.text.strip()):
+                found = text.find(c.text.strip(), pos) if c.text.strip() else -1
+                if found < 0:
+                    continue
+                start, end = found, found + len(c.text.strip())
+            placed.append((start, end, c))
+            pos = end
+        out: list[Segment] = []
+        pos = 0
+        for start, end, c in placed:
+            if start > pos:
+                out.append(Segment(text[pos:start]))
+            out.append(Segment(text[start:end], c))
+            pos = end
+        if pos < len(text):
+            out.append(Segment(text[pos:]))
+        return out
+
+    @property
+    def doubtful(self) -> list[CheckRef]:
+        """The sentences that are not plainly supported by the sources."""
+        return [c for c in self.checks if not c.supported]
 
 
 @dataclass
@@ -71,8 +210,11 @@ class Chat:
     def from_json(cls, d: dict[str, Any]) -> Chat:
         exchanges = []
         for e in d.get("exchanges", []):
-            sources = [SourceRef(**s) for s in e.pop("sources", [])]
-            exchanges.append(Exchange(sources=sources, **e))
+            e = dict(e)
+            sources = [SourceRef(**_known(SourceRef, s)) for s in e.pop("sources", [])]
+            quotes = [QuoteRef(**_known(QuoteRef, q)) for q in e.pop("quotes", [])]
+            checks = [CheckRef(**_known(CheckRef, c)) for c in e.pop("checks", [])]
+            exchanges.append(Exchange(sources=sources, quotes=quotes, checks=checks, **_known(Exchange, e)))
         return cls(d["id"], d.get("title", "Chat"), d.get("created_at", 0.0), exchanges)
 
 

@@ -15,7 +15,7 @@ from desktop.jobs import Job, JobContext, JobRunner
 from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
 from rag.generation import LlamaGenerator
-from rag.types import Answer, IngestReport
+from rag.types import Answer, IngestReport, Quote
 
 LLM_LANE = "llm"
 
@@ -107,14 +107,20 @@ class Engine(QObject):
         return job
 
     def ask(self, library: str, question: str, k: int) -> Job:
-        """Answer on the llm lane; ``progressed`` carries each generated piece of text."""
+        """Answer on the llm lane. ``progressed`` first carries the verbatim quotes, once, as
+        a ``list`` of :class:`rag.types.Quote` (as soon as retrieval is done, before any
+        text is generated), then each generated piece of text as a ``str``."""
         lib = self.folders.open(library)
 
         def work(ctx: JobContext) -> Answer:
             gen = self.generator
             if gen is None:
                 raise RuntimeError(self.model_error or "the language model is not loaded yet")
-            return lib.ask(question, gen, k=k, on_token=ctx.progress, cancel=ctx.token)
+
+            def on_quotes(quotes: list[Quote]) -> None:
+                ctx.progress(list(quotes))
+
+            return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token)
 
         return self.runner.submit("Answering", LLM_LANE, work)
 

@@ -1,4 +1,6 @@
-"""The source viewer: a cited passage shown in its document, highlighted.
+"""The source viewer: a cited passage, or just a quote's sentences, shown in its
+document, highlighted (the viewer highlights whatever range a :class:`SourceRef` holds;
+a quote opens as a SourceRef of exactly its sentences).
 
 PDFs open in a QPdfView (QtPdf, the pdfium that the engine also extracts text with, so
 both agree on what is on the page) at the cited page. The passage is located on that
@@ -279,6 +281,10 @@ class SourceViewer(QWidget):
         except Exception:  # noqa: BLE001 (the document was removed: show the stored passage)
             text = ""
         start, end = source.start, source.end
+        if text and source.text and text[start:end] != source.text:
+            # The document changed since the answer: find the wording, else show the stored text.
+            found = text.find(source.text)
+            start, end = (found, found + len(source.text)) if found >= 0 else (0, len(text) + 1)
         if not text or end > len(text):
             text, start, end = source.text, 0, len(source.text)
         self.page_count = 0

@@ -105,7 +105,9 @@ def test_answer_streams_and_citation_opens_viewer(qtbot, window, sample_pdf: Pat
     shown: list[bool] = []
 
     def on_piece(piece: object) -> None:
-        pieces.append(str(piece))
+        if not isinstance(piece, str):  # the quotes, once, before the first token
+            return
+        pieces.append(piece)
         so_far, view = _visible("".join(pieces)), _visible(window.chat.transcript.toPlainText())
         shown.append(view.endswith(so_far[-12:]))
 
@@ -115,11 +117,12 @@ def test_answer_streams_and_citation_opens_viewer(qtbot, window, sample_pdf: Pat
         job.progressed.connect(on_piece)
     ex = answered.args[0]
     assert len(pieces) > 1 and all(shown)
-    assert ex.answer == "".join(pieces).strip()
+    # The stored answer is what streamed (the engine may add a note once it has checked it).
+    assert ex.answer.startswith("".join(pieces).strip())
     assert ex.sources and not ex.error
     # The transcript links each source; clicking [n] opens the viewer at its page.
     html = window.chat.transcript.toHtml()
-    assert 'href="cite:0:1"' in html
+    assert 'href="passage:0:1"' in html
     src = ex.sources[0]
     with qtbot.waitSignal(window.viewer.opened) as opened:
         window.chat.transcript.anchorClicked.emit(QUrl(f"cite:0:{src.n}"))
@@ -152,7 +155,7 @@ def test_stop_halts_generation(qtbot, window, sample_pdf: Path, monkeypatch) -> 
     with qtbot.waitSignal(window.chat.answered, timeout=60_000) as answered:
         job = window.chat.ask(QUESTION)
         assert job is not None
-        job.progressed.connect(lambda p: (pieces.append(str(p)), window.stop()))
+        job.progressed.connect(lambda p: isinstance(p, str) and (pieces.append(p), window.stop()))
     ex = answered.args[0]
     assert ex.stopped
     assert 1 <= len(pieces) < 100  # unstopped, the tiny model writes 256 tokens

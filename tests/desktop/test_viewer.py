@@ -110,9 +110,9 @@ def test_damaged_pdf_falls_back_to_text(qtbot, tmp_path: Path) -> None:
     bad.write_bytes(b"%PDF-1.4 this is not really a PDF")
     viewer = SourceViewer(lambda _doc, _page: "The page text with the passage in it.")
     qtbot.addWidget(viewer)
-    viewer.show_source(SourceRef(1, "bad.pdf", 1, 18, 29, "the passage", 1, str(bad)))
+    viewer.show_source(SourceRef(1, "bad.pdf", 1, 19, 30, "the passage", 1, str(bad)))
     assert viewer.stack.currentWidget() is viewer.text_view
-    assert viewer.text_view.textCursor().position() == 18
+    assert viewer.text_view.textCursor().position() == 19
     assert "cannot open the PDF" in viewer.title.text()
 
 
@@ -138,3 +138,11 @@ def test_zoom_in_out_and_fit_width_keep_the_passage_in_view(qtbot, tmp_path: Pat
     for _ in range(40):  # clamped, never zero or absurd
         viewer.zoom(1 / 1.25)
     assert viewer.zoom_factor() >= 0.25
+
+
+def test_stale_offsets_are_corrected_by_the_wording(qtbot) -> None:
+    """The document changed since the answer: the stored text is found where it now is."""
+    viewer = SourceViewer(lambda _doc, _page: "A new first line.\nThe page text with the passage in it.")
+    qtbot.addWidget(viewer)
+    viewer.show_source(SourceRef(1, "note.txt", 1, 19, 30, "the passage", 1, "/nowhere/note.txt"))
+    assert viewer.text_view.textCursor().position() == len("A new first line.\n") + 19
