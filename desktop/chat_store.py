@@ -74,15 +74,18 @@ class QuoteRef:
     doc_id: int = 0
     path: str = ""
     heading: str = ""
+    where: str = ""  # the engine's location for the quote itself ("page 2, § 3.2"), if any
 
     @classmethod
     def from_quote(cls, q: Quote) -> QuoteRef:
         p = q.passage
-        return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading)
+        where = getattr(q, "location", "")
+        return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading,
+                   where if isinstance(where, str) else "")
 
     @property
     def location(self) -> str:
-        return _location(self.page, self.heading)
+        return self.where or _location(self.page, self.heading)
 
     def source(self) -> SourceRef:
         """What the viewer opens: the page, with the quote's range as the highlight."""

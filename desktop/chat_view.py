@@ -102,7 +102,8 @@ def verdict_summary(ex: Exchange) -> str:
     if wrong:
         parts.append(f"{wrong} sentence{'s' if wrong != 1 else ''} contradict{'s' if wrong == 1 else ''} the sources")
     if missing:
-        parts.append(f"{missing} sentence{'s were' if missing != 1 else ' was'} not found in them")
+        parts.append(f"{missing} sentence{'s were' if missing != 1 else ' was'} not found in "
+                     + ("them" if wrong else "the sources"))
     if not parts:
         return ""
     return "; ".join(parts) + ". Marked above: rely on the quotes, not on those sentences."
@@ -347,10 +348,11 @@ class ChatPanel(QWidget):
             self._pending.set_quotes([q for q in piece if isinstance(q, Quote)])
             self.show_transcript()  # the quotes appear above, the tokens follow below
             return
-        self._pending.answer += str(piece)
+        piece = str(piece) if self._pending.answer else str(piece).lstrip()
+        self._pending.answer += piece
         cursor = QTextCursor(self.transcript.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(str(piece))
+        cursor.insertText(piece)
         self.transcript.verticalScrollBar().setValue(self.transcript.verticalScrollBar().maximum())
 
     def _on_answer(self, ans: Answer) -> None:
