@@ -186,6 +186,27 @@ def test_copy_and_markdown_carry_quotes_and_marks() -> None:
     assert "~~Notice takes effect after 60 days.~~[^1] **[⚠ contradicts the source: the source says 30 days, not 60]**" in md
 
 
+def test_stopped_answer_is_not_shown_as_checked_fact() -> None:
+    ex = Exchange("How can it end?")
+    ex.set_quotes(_answer().quotes)
+    ex.set_answer(Answer("Either party may", [], "fake", cancelled=True))
+    assert ex.stopped and ex.quotes and not ex.checks  # the streamed quotes are kept
+    html = exchange_html(0, ex)
+    assert "(stopped; not checked against the sources)" in html and "Either party may</span>" in html
+    assert "[stopped; not checked against the sources]" in exchange_text(ex)
+
+
+def test_pdf_export_html_marks_sentences_and_quotes() -> None:
+    from desktop.export import to_html
+
+    ex = Exchange("How can it end?")
+    ex.set_answer(_answer())
+    out = to_html([ex], "Matter")
+    assert "<blockquote>“Either party may terminate this Agreement" in out
+    assert "line-through" in out and "font-style:italic" in out
+    assert "[not found in the sources — check]" in out
+
+
 def test_docx_marks_doubtful_sentences(tmp_path: Path) -> None:
     from docx import Document
 
@@ -227,3 +248,42 @@ def test_old_chat_files_load_and_new_ones_round_trip(tmp_path: Path) -> None:
     data["chats"][0]["exchanges"][1]["future"] = True
     (tmp_path / CHATS_FILE).write_text(json.dumps(data), encoding="utf-8")
     assert ChatStore(tmp_path).current().exchanges[1].quotes[0].text == QUOTE
+
+
+def test_real_engine_sends_quotes_before_tokens(qtbot, window, sample_pdf: Path) -> None:
+    """With the real engine and the tiny model: the quotes come first, as a list, and are
+    on screen before the first generated piece; the stored answer keeps them and its checks."""
+    from tests.desktop.helpers import drop_and_wait
+
+    drop_and_wait(qtbot, window, [sample_pdf])
+    order: list[str] = []
+    shown_first: list[bool] = []
+    quotes: list[Quote] = []
+
+    def on_progress(piece: object) -> None:
+        if isinstance(piece, list):
+            order.append("quotes")
+            quotes.extend(piece)
+        elif not shown_first:
+            order.append("token")
+            text = " ".join(window.chat.transcript.toPlainText().split())
+            shown_first.append(all(" ".join(q.text.split()) in text for q in quotes))
+
+    with qtbot.waitSignal(window.chat.answered, timeout=60_000) as answered:
+        job = window.chat.ask("How can either party terminate the agreement?")
+        assert job is not None
+        job.progressed.connect(on_progress)
+    ex: Exchange = answered.args[0]
+    assert not ex.error
+    assert order[0] == "quotes"
+    assert quotes, "the engine quoted nothing for a question the sample answers"
+    if "token" in order:
+        assert shown_first == [True]
+    assert [q.text for q in ex.quotes] == [q.text for q in quotes]
+    # Whatever the tiny model wrote, no sentence of it passes as fact unchecked.
+    assert ex.checks or not ex.grounded
+    # Clicking the first quote opens its page with the quote located on it.
+    with qtbot.waitSignal(window.viewer.opened):
+        window.chat.transcript.anchorClicked.emit(QUrl("quote:0:0"))
+    assert window.viewer.current_page == quotes[0].passage.page
+    assert window.viewer.highlights and "not located" not in window.viewer.title.text()
