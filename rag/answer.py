@@ -7,25 +7,30 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.cancel import CancelToken
-from rag.text import STOPWORDS, stem
+from rag.checker import check_answer, cited_numbers, ground_uncited
 from rag.protocols import Generator
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Passage, Quote, Support
 
+__all__ = ["EMPTY_LIBRARY", "NOT_FOUND", "NOT_STATED", "answer", "cited_numbers", "fit_passages"]
+
+QUOTE_RESERVE = 600  # prompt tokens kept for the quotes (QuoteConfig.max_chars / ~3)
+
+# Small models follow a short, concrete format better than a list of principles: the
+# exact wording comes first (the quotes), then the passages for context, and the answer is
+# one sentence per claim, each ending with its [n] (measured: tests/bench/answer_bench.py).
 SYSTEM_PROMPT = (
-    "You answer questions about the user's documents. Use only the numbered sources "
-    "provided. After each statement, cite the source numbers in square brackets, "
-    "like [1] or [2][3]. If the sources do not contain the answer, say that the "
-    "documents do not say. Be concise and exact; quote key wording where it matters."
+    "Answer the question using only the numbered sources. Write one short sentence per "
+    "fact and end each sentence with the number of its source, like [1]. Copy names, "
+    "numbers, dates and places exactly as the source writes them. If the sources do not "
+    "answer the question, write only: The documents do not say."
 )
 
 NOT_FOUND = (
     "I could not find anything about this in the documents of this library, "
     "so I cannot answer it from them."
 )
+NOT_STATED = "The documents do not state this directly; the closest wording is quoted above."
 EMPTY_LIBRARY = "This library has no documents yet. Add documents, then ask again."
-
-_CITE = re.compile(r"\[(\d{1,2})\]")
-
 
 def format_source(n: int, p: Passage) -> str:
     where = f"{p.file}, page {p.page}"
@@ -34,8 +39,13 @@ def format_source(n: int, p: Passage) -> str:
     return f"[{n}] {where}\n{p.text.strip()}"
 
 
-def build_user_prompt(question: str, sources: Sequence[str]) -> str:
-    return "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question.strip()}"
+def format_quote(q: Quote) -> str:
+    return f"[{q.n}] \u201c{' '.join(q.text.split())}\u201d"
+
+
+def build_user_prompt(question: str, sources: Sequence[str], quotes: Sequence[Quote] = ()) -> str:
+    head = ("Key quotes:\n" + "\n".join(format_quote(q) for q in quotes) + "\n\n") if quotes else ""
+    return head + "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question.strip()}"
 
 
 def fit_passages(
@@ -43,9 +53,11 @@ def fit_passages(
     question: str,
     passages: Sequence[Passage],
     answer_tokens: int,
+    reserve: int = 0,
 ) -> list[Passage]:
-    """As many passages, best first, as fit the context with room for the answer."""
-    budget = generator.context_size - answer_tokens - 16
+    """As many passages, best first, as fit the context with room for the answer (and
+    ``reserve`` tokens for the quotes)."""
+    budget = generator.context_size - answer_tokens - 16 - reserve
     used = generator.count_tokens(SYSTEM_PROMPT) + generator.count_tokens(build_user_prompt(question, [])) + 48
     chosen: list[Passage] = []
     for p in passages:
@@ -76,79 +88,55 @@ def answer(
     passages: Sequence[Passage],
     generator: Generator,
     *,
+    quotes: Callable[[Sequence[Passage]], list[Quote]] | None = None,
+    on_quotes: Callable[[list[Quote]], None] | None = None,
     on_token: Callable[[str], None] | None = None,
     cancel: CancelToken | None = None,
     answer_tokens: int = 512,
 ) -> Answer:
-    """Generate an answer from ``passages`` (already judged relevant), streaming tokens."""
+    """Quote, then generate an answer from ``passages`` (already judged relevant), streaming
+    tokens, then check each generated sentence against the sources it cites.
+
+    ``quotes`` picks the verbatim quotes from the passages the model will see (numbered
+    from 1 in their order); ``on_quotes`` receives them before generation starts.
+    """
     cancel = cancel or CancelToken()
     answer_tokens = min(answer_tokens, max(64, generator.context_size // 4))
-    chosen = fit_passages(generator, question, passages, answer_tokens)
+    reserve = QUOTE_RESERVE if quotes is not None and generator.context_size >= 2048 else 0
+    chosen = fit_passages(generator, question, passages, answer_tokens, reserve)
     if not chosen:
+        if on_quotes is not None:
+            on_quotes([])
         return Answer(NOT_FOUND, [], generator.backend, grounded=False)
+    picked = quotes(chosen) if quotes is not None else []
+    if on_quotes is not None:
+        on_quotes(picked)
     sources = [format_source(i + 1, p) for i, p in enumerate(chosen)]
-    user = build_user_prompt(question, sources)
+    user = build_user_prompt(question, sources, picked)
     parts: list[str] = []
     for piece in generator.stream(SYSTEM_PROMPT, user, answer_tokens, cancel):
         parts.append(piece)
         if on_token is not None:
             on_token(piece)
     text = "".join(parts).strip()
-    if not cancel.is_set:
-        text = ground_uncited(text, [p.text for p in chosen])
     citations = [Citation(i + 1, p) for i, p in enumerate(chosen)]
-    return Answer(text, citations, generator.backend, cancelled=cancel.is_set)
+    if cancel.is_set:
+        return Answer(text, citations, generator.backend, cancelled=True, quotes=picked)
+    evidence = {c.n: " ".join([c.passage.text, *(q.text for q in picked if q.n == c.n)]) for c in citations}
+    text = settle(ground_uncited(text, [evidence[c.n] for c in citations]), picked)
+    checks = check_answer(text, evidence)
+    if picked and checks and not any(c.verdict is Support.SUPPORTED for c in checks):
+        # Nothing the model wrote is backed by the sources: say so, the quotes stay first.
+        text = f"{text}\n\n{NOT_STATED}"
+    return Answer(text, citations, generator.backend, quotes=picked, checks=checks)
 
 
-# -- citations the model left out ---------------------------------------------------------
-# Small models often answer correctly but forget the [n]. A statement whose wording is
-# found in one source gets that source's number, so every claim stays one click away
-# from its evidence. Only wording is compared (no guessing at meaning), and only where the
-# match is strong; statements that match no source stay uncited rather than mis-cited.
-
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-_SENTENCE = re.compile(r"(?:[^.!?\n]|\.(?=\d))+(?:[.!?]+|(?=\n)|$)")  # "3.5" stays in one sentence
-# The keyword search's stop words, plus what answers say about their own sources.
-_STOP = STOPWORDS | frozenset(
-    "not but you our one also only more most some very over about after before shall then "
-    "they them document documents source sources answer question say".split()
-)
-MIN_WORDS = 3  # shorter statements ("Yes.") match anything
-MIN_COVERAGE = 0.6  # of the statement's content words found in one source
+_BARE = re.compile(r"^\W*(?:yes|no)\W*(?:\[\d{1,2}\]\W*)*$", re.I)
 
 
-def _content_words(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOP}
-
-
-def ground_uncited(text: str, sources: Sequence[str]) -> str:
-    """``text`` with ``[n]`` added after each uncited statement whose content words are
-    mostly found in source ``n`` (1-based, the best-covering source)."""
-    if not text or not sources:
-        return text
-    vocab = [_content_words(s) for s in sources]
-    out: list[str] = []
-    last = 0
-    for m in _SENTENCE.finditer(text):
-        sentence = m.group(0)
-        if _CITE.search(sentence):
-            continue
-        words = _content_words(sentence)
-        if len(words) < MIN_WORDS:
-            continue
-        coverage = [len(words & v) / len(words) for v in vocab]
-        best = max(range(len(vocab)), key=lambda i: coverage[i])
-        if coverage[best] < MIN_COVERAGE:
-            continue
-        body = sentence.rstrip()
-        stripped = body.rstrip(".!?")
-        at = m.start() + len(stripped)
-        out.append(text[last:at] + f" [{best + 1}]")
-        last = at
-    out.append(text[last:])
-    return "".join(out)
-
-
-def cited_numbers(text: str) -> list[int]:
-    """Source numbers the answer text cites, in order of first mention."""
-    return list(dict.fromkeys(int(m) for m in _CITE.findall(text)))
+def settle(text: str, quotes: Sequence[Quote]) -> str:
+    """A bare "Yes."/"No." (or nothing) is never the whole answer: the quotes above decide
+    it, and the answer says that the documents do not state it directly."""
+    if not text.strip() or _BARE.match(text):
+        return NOT_STATED if quotes else NOT_FOUND
+    return text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
 from rag.paths import default_library, models_dir
-from rag.types import Outcome, Progress
+from rag.types import Outcome, Progress, Quote, Support
 
 if TYPE_CHECKING:
     from rag.library import Library
@@ -181,6 +181,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import NOT_STATED
     from rag.generation import LlamaGenerator, ModelLoadError
     from rag.models import default_llm_path
 
@@ -195,12 +196,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
+
         def stream(piece: str) -> None:
             sys.stdout.write(piece)
             sys.stdout.flush()
 
+        def show_quotes(quotes: list[Quote]) -> None:
+            # The exact wording first, before the model writes anything.
+            if quotes:
+                print("From the documents:")
+                for q in quotes:
+                    print(f"  [{q.n}] \u201c{' '.join(q.text.split())}\u201d")
+                    print(f"      {q.passage.file}, {q.location}")
+                print("\nAnswer:")
+            sys.stdout.flush()
+
         try:
-            ans = lib.ask(args.question, gen, k=args.k, on_token=None if args.json else stream, cancel=cancel)
+            ans = lib.ask(args.question, gen, k=args.k, on_token=None if args.json else stream,
+                          on_quotes=None if args.json else show_quotes, cancel=cancel)
         except KeyboardInterrupt:
             cancel.set()
             print("\n[stopped]")
@@ -213,10 +226,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not ans.grounded:
         print(ans.text)
         return EXIT_OK
-    print("\n\nSources:")
+    if ans.text.endswith(NOT_STATED):
+        print(f"\n\n{NOT_STATED}")
+    marks = {Support.SUPPORTED: "ok", Support.UNSUPPORTED: "CHECK", Support.CONTRADICTED: "WRONG"}
+    if ans.checks:
+        # The streamed text is the model's; this is what the sources back, sentence by sentence.
+        print("\nChecked against the sources:")
+        for check in ans.checks:
+            note = f" ({check.reason})" if check.reason else ""
+            print(f"  {marks[check.verdict]:<5} {' '.join(check.text.split())}{note}")
+    print("\nSources:")
     for c in ans.citations:
         snippet = " ".join(c.passage.text.split())[:160]
-        print(f"  [{c.n}] {c.passage.file}, page {c.passage.page}: {snippet}…")
+        print(f"  [{c.n}] {c.passage.file}, {c.passage.location}: {snippet}…")
     print(f"(backend: {ans.backend})", file=sys.stderr)
     return EXIT_OK
 

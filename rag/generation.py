@@ -36,6 +36,9 @@ def _gpu_backend_name() -> str:
 # Small models loop on a sentence without it; 1.1–1.2 is llama.cpp's usual range.
 REPEAT_PENALTY = 1.15
 
+# Small models that lose the thread start writing the prompt's own sections.
+STOP = ("\nQuestion", "\nSources:", "\nKey quotes:", "\nAnswer:")
+
 _log_cb: Any = None
 
 
@@ -145,6 +148,7 @@ class LlamaGenerator:
                     max_tokens=max_tokens,
                     temperature=0.1,
                     repeat_penalty=REPEAT_PENALTY,
+                    stop=list(STOP),
                     stream=True,
                 )
                 pieces = (c["choices"][0]["delta"].get("content") or "" for c in it)
@@ -154,7 +158,7 @@ class LlamaGenerator:
                     max_tokens=max_tokens,
                     temperature=0.1,
                     repeat_penalty=REPEAT_PENALTY,
-                    stop=["\nQuestion:", "\nSources:", "\n\n\n"],
+                    stop=[*STOP, "\n\n\n"],
                     stream=True,
                 )
                 pieces = (c["choices"][0]["text"] or "" for c in it)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.cancel import Cancelled, CancelToken
+from rag.doc_profile import DocProfile, extract_profile
 from rag.manifest import Manifest
 from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
@@ -93,6 +94,7 @@ class _Parsed:
     size: int
     doc: ParsedDocument | None = None
     chunks: list[Chunk] | None = None
+    profile: DocProfile | None = None
     outcome: Outcome | None = None  # set when no embedding is needed (unchanged or failed)
     reason: str = ""
 
@@ -224,7 +226,9 @@ class IngestPipeline:
             return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=f"could not read the file: {err}"[:200])
         if not chunks:
             return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason="the file contains no text")
-        return _Parsed(t, sha, size, doc=doc, chunks=chunks)
+        # Read here, on the parse thread, so the embedding thread never waits for it.
+        profile = extract_profile([p.text for p in doc.pages[:3]], doc.title, t.name)
+        return _Parsed(t, sha, size, doc=doc, chunks=chunks, profile=profile)
 
     # -- embed and store --------------------------------------------------------------------
     def _settle(self, item: _Parsed) -> FileResult:
@@ -276,6 +280,7 @@ class IngestPipeline:
                 parsed=it.doc,
                 chunks=it.chunks,
                 vectors=vecs,
+                profile=it.profile,
             )
             if old_id is not None:
                 self.index.delete_document(old_id)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.doc_profile import DocProfile, extract_profile
 from rag.text import keywords
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
 
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS documents(
     sha256 TEXT NOT NULL DEFAULT '',
     size INTEGER NOT NULL DEFAULT 0,
     title TEXT NOT NULL DEFAULT '',
+    profile TEXT,                    -- DocProfile JSON; NULL until read from the first pages
     status TEXT NOT NULL,
     error TEXT NOT NULL DEFAULT '',
     pages INTEGER NOT NULL DEFAULT 0,
@@ -95,6 +97,53 @@ class Manifest:
         self._db.executescript(_SCHEMA)
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a library written by an earlier version up to this schema.
+
+        ``CREATE TABLE IF NOT EXISTS`` leaves an old table as it was, so columns added
+        since are added here; document profiles are then read from the stored page text,
+        which needs neither the original file nor re-embedding.
+        """
+        with self._lock:
+            cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(documents)")}
+            if "profile" not in cols:
+                self._db.execute("ALTER TABLE documents ADD COLUMN profile TEXT")
+        self.backfill_profiles()
+
+    def backfill_profiles(self) -> int:
+        """Read the profile of every stored document that has none yet; returns how many."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, title FROM documents WHERE profile IS NULL AND status!=?",
+                (DocStatus.FAILED.value,),
+            ).fetchall()
+        for doc_id, name, title in rows:
+            with self._lock:
+                pages = [str(r[0]) for r in self._db.execute(
+                    "SELECT text FROM pages WHERE doc_id=? ORDER BY number LIMIT 3", (doc_id,)
+                )]
+            self.set_profile(int(doc_id), extract_profile(pages, str(title), str(name)))
+        return len(rows)
+
+    def set_profile(self, doc_id: int, profile: DocProfile) -> None:
+        with self._lock:
+            self._db.execute("UPDATE documents SET profile=? WHERE id=?", (profile.to_json(), doc_id))
+
+    def profiles(self) -> dict[int, tuple[str, DocProfile]]:
+        """doc id -> (name, profile) for ready documents."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, title, profile FROM documents WHERE status=?", (DocStatus.READY.value,)
+            ).fetchall()
+        out = {}
+        for r in rows:
+            p = DocProfile.from_json(r[3])
+            if not p.title and r[2]:
+                p = DocProfile(str(r[2]), p.parties, p.aliases, p.years)
+            out[int(r[0])] = (str(r[1]), p)
+        return out
 
     def close(self) -> None:
         with self._lock:
@@ -141,12 +190,16 @@ class Manifest:
         parsed: ParsedDocument,
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
+        profile: DocProfile | None = None,
     ) -> tuple[int, list[int], int | None]:
         """Write a parsed, embedded document in one transaction, status INDEXING.
 
         Replaces any earlier version at the same path. Returns the new document id, its
-        chunk ids, and the id of the replaced document (whose vectors must go).
+        chunk ids, and the id of the replaced document (whose vectors must go). Without a
+        ``profile``, it is read from the document's first pages here.
         """
+        if profile is None:
+            profile = extract_profile([p.text for p in parsed.pages[:3]], parsed.title, name)
         now = time.time()
         with self.transaction() as db:
             old = db.execute("SELECT id, added_at FROM documents WHERE path=?", (path,)).fetchone()
@@ -154,10 +207,10 @@ class Manifest:
             if old:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
-                "INSERT INTO documents(path, name, kind, sha256, size, title, status, pages,"
-                " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (path, name, parsed.kind, sha256, size, parsed.title, DocStatus.INDEXING.value,
-                 len(parsed.pages), added, now),
+                "INSERT INTO documents(path, name, kind, sha256, size, title, profile, status, pages,"
+                " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (path, name, parsed.kind, sha256, size, parsed.title, profile.to_json(),
+                 DocStatus.INDEXING.value, len(parsed.pages), added, now),
             )
             doc_id = int(cur.lastrowid or 0)
             db.executemany(

@@ -1,11 +1,16 @@
-"""Which document a question is about, from what the question says.
+"""Which documents a question is about, from what the question says.
 
-Questions over a collection often name their document before asking about a clause:
-"Consider the Supply Agreement between Acme Corp. and Widget LLC; what is the governing
-law?". :func:`split_query` separates the "which document" part from the "what clause"
-part, and :class:`DocumentScorer` matches the first against each document's name, title
-and opening text (where contracts state their title and parties), weighting words by how
-rare they are across the library: "Acme" says far more than "Agreement".
+People name a document in many ways: "Consider the Supply Agreement between Acme Corp. and
+Widget LLC; what is the governing law?", "what's the term of our contract with Acme?",
+"is there a cap on liability in the 2019 supply agreement?", or not at all. Everything is
+matched against each document's profile (file name, title, parties and their short names,
+years: :mod:`rag.doc_profile`) and opening text, weighting words by how rare they are
+across the library: "Acme" says far more than "Agreement".
+
+When the question has the shape "<which document>; <question>?", :func:`split_query`
+separates the two and :meth:`DocumentScorer.scores` scores the first part alone. Otherwise
+:meth:`DocumentScorer.mentions` looks for a profile's names anywhere in the question, word
+order and punctuation aside: a name counts when the question holds most of its weight.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ import math
 import re
 from dataclasses import dataclass
 
+from rag.doc_profile import DocProfile
 from rag.manifest import Manifest
-from rag.text import STOPWORDS
+from rag.text import WORD, keywords
 
-_WORD = re.compile(r"[a-z0-9]+")
 _QUESTION = re.compile(r"[^;?.]*\?\s*$")
 _SCOPE_LEAD = re.compile(r"^\s*(?:consider|regarding|concerning|in|for|about)\b[^A-Za-z0-9]*", re.I)
 
@@ -46,59 +51,86 @@ def split_query(query: str) -> ScopedQuery:
         return ScopedQuery("", q)
     scope = q[: m.start()].strip(" ;,.:")
     clause = m.group(0).strip()
-    if len(_WORD.findall(scope.lower())) < 2 or len(_WORD.findall(clause.lower())) < 2:
+    if len(WORD.findall(scope.lower())) < 2 or len(WORD.findall(clause.lower())) < 2:
         return ScopedQuery("", q)
     return ScopedQuery(_SCOPE_LEAD.sub("", scope), clause)
 
 
-def _terms(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+def _namekeywords(text: str) -> frozenset[str]:
+    """Words that can name a document: no stop words, no company suffixes; file names'
+    CamelCase and underscores split ("PrudentialBancorpInc_2017" -> prudential bancorp)."""
+    text = _CAMEL.sub(r"\1 \2", text).replace("_", " ")
+    return frozenset(w for w in keywords(text) if w not in _GENERIC)
+
+
+_CAMEL = re.compile(r"([a-z])([A-Z])")
 
 
 @dataclass(frozen=True)
 class _Profile:
     doc_id: int
-    head: frozenset[str]  # words of the file name and title
+    head: frozenset[str]  # words of the file name, title, parties, short names and years
     body: frozenset[str]  # words of the opening text
+    names: tuple[frozenset[str], ...]  # each name on its own: the title, each party, ...
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A document a question names: how strongly, and by which of the question's words."""
+
+    strength: float  # matched word weight, relative to that of a word only it holds
+    words: frozenset[str]
 
 
 class DocumentScorer:
-    """Scores documents by how well their name, title and opening text match a scope."""
+    """Scores documents by how well their profile and opening text match a question."""
 
-    def __init__(self, manifest: Manifest, opening_chars: int = 2000) -> None:
+    def __init__(self, manifest: Manifest, opening_chars: int = 2000, name_share: float = 0.5) -> None:
         self.manifest = manifest
         self.opening_chars = opening_chars
-        self._key: tuple[int, ...] = ()
+        self.name_share = name_share  # share of a name's weight a question must hold to name it
+        self._key: tuple[tuple[int, str], ...] = ()
         self._profiles: list[_Profile] = []
         self._idf: dict[str, float] = {}
+        self._idf_max = 1.0
+        self._by_word: dict[str, list[_Profile]] = {}
 
     def _refresh(self) -> None:
-        titles = self.manifest.titles()
-        key = tuple(sorted(titles))
+        profiles_of = self.manifest.profiles()
+        key = tuple(sorted((d, n) for d, (n, _p) in profiles_of.items()))
         if key == self._key:
             return
         profiles = []
         df: dict[str, int] = {}
-        for doc_id in key:
-            name, title = titles[doc_id]
+        for doc_id, name in key:
+            prof: DocProfile = profiles_of[doc_id][1]
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            head = frozenset(_terms(f"{stem} {title}"))
-            body = frozenset(_terms(self.manifest.first_text(doc_id, self.opening_chars)))
-            profiles.append(_Profile(doc_id, head, body))
+            names = tuple(n for n in (_namekeywords(x) for x in (stem, prof.title, *prof.parties,
+                                                              *prof.aliases, *prof.years)) if n)
+            head = frozenset().union(*names) if names else frozenset()
+            body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
+            profiles.append(_Profile(doc_id, head, body, names))
             for w in head | body:
                 df[w] = df.get(w, 0) + 1
         n = len(profiles)
         self._idf = {w: math.log(1 + (n - c + 0.5) / (c + 0.5)) for w, c in df.items()}
+        self._idf_max = math.log(1 + (n - 0.5) / 1.5) if n else 1.0
+        by_word: dict[str, list[_Profile]] = {}
+        for p in profiles:
+            for w in p.head:
+                by_word.setdefault(w, []).append(p)
+        self._by_word = by_word
         self._profiles = profiles
         self._key = key
 
     def scores(self, scope: str) -> dict[int, float]:
         """doc id -> score in [0, 1]: the share of the scope's weight the document matches.
 
-        Only documents matching something are returned.
+        ``scope`` is text meant to name a document and nothing else. Only documents
+        matching something are returned.
         """
         self._refresh()
-        words = [w for w in dict.fromkeys(_terms(scope)) if w not in _GENERIC]
+        words = [w for w in dict.fromkeys(keywords(scope)) if w not in _GENERIC]
         weights = {w: self._idf.get(w, 0.0) for w in words}
         total = sum(weights.values())
         if total <= 0:
@@ -110,3 +142,35 @@ class DocumentScorer:
             if s > 0:
                 out[p.doc_id] = s / total
         return out
+
+    def mentions(self, question: str) -> dict[int, Mention]:
+        """Documents whose names the question holds, wherever and in whatever order.
+
+        A name (the title, a party, a short name, the file name, a year) counts when the
+        question holds at least ``name_share`` of its word weight: "Acme Labs" names "ACME
+        LABS, INC.", but "non" alone does not name the "Non-Competition Agreement". Strength
+        is the weight of the question words the document's names hold, over the weight of
+        a word that only one document holds, so it reads the same in any size of library.
+        """
+        self._refresh()
+        words = frozenset(keywords(question)) - _GENERIC
+        candidates = {p.doc_id: p for w in words for p in self._by_word.get(w, ())}
+        out: dict[int, Mention] = {}
+        for p in candidates.values():
+            held: set[str] = set()
+            for name in p.names:
+                common = name & words
+                if not common:
+                    continue
+                have = sum(self._idf.get(w, 0.0) for w in common)
+                if have >= self.name_share * sum(self._idf.get(w, 0.0) for w in name):
+                    held |= common
+            if held:
+                strength = sum(self._idf.get(w, 0.0) for w in held) / self._idf_max
+                out[p.doc_id] = Mention(strength, frozenset(held))
+        return out
+
+
+def without_words(text: str, words: frozenset[str]) -> str:
+    """``text`` less the given words (lower case): the question once its names are gone."""
+    return " ".join(w for w in WORD.findall(text) if w.lower() not in words) if words else text

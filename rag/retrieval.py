@@ -1,22 +1,26 @@
 """Hybrid retrieval: BM25 (SQLite FTS5) and vectors (Chroma), fused by reciprocal rank.
 
-When the question names its document ("Consider the Supply Agreement between Acme and
-Widget; what is the governing law?"), the documents it names are found from their name,
-title and opening text (:mod:`rag.query_scope`), and their passages are ranked first, by
-how well they answer the clause part of the question alone: the words naming the document
-would otherwise pull up its cover page. Other documents' passages follow, never excluded.
+When the question names documents, however it names them ("Consider the Supply Agreement
+between Acme and Widget; what is the governing law?", "what's the governing law in our
+contract with Acme?"), they are found from their profiles (:mod:`rag.query_scope`), and
+their passages are ranked first, by how well they answer the question without the words
+naming the document: those would otherwise pull up its cover page. Other documents'
+passages follow, never excluded. When it names none, the question is over the whole
+library: passages are spread over the documents that match well rather than all taken
+from the one that matches best, and :func:`group_by_document` lists them per document.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rag.manifest import Manifest, StoredChunk
 from rag.protocols import Embedder, VectorIndex
-from rag.query_scope import DocumentScorer, split_query
+from rag.query_scope import DocumentScorer, split_query, without_words
 from rag.types import Passage
 
 
@@ -34,6 +38,10 @@ class RetrievalConfig:
     doc_keyword_weight: float = 1.0
     doc_vector_weight: float = 1.0
     doc_fusion: str = "linear"  # or "rrf"; linear (min-max scaled scores) measured better
+    mention_min: float = 0.4  # strength of a name held anywhere in the question (query_scope)
+    mention_ratio: float = 0.8  # ... and share of the strongest named document's strength
+    spread: float = 0.85  # without a named document, each further passage of a document
+    # counts this much less than the one before: several documents that match well all show
 
 
 _SCOPED = 1.0  # added to the score of a named document's passages: they rank first
@@ -60,39 +68,49 @@ class HybridRetriever:
         if not query:
             return []
         n = max(cfg.candidates, k)
-        named = self.named_documents(query) if cfg.scope else {}
+        named, clause = self.find_documents(query) if cfg.scope else ({}, query)
         # With a named document, one embedding of the clause part serves both searches:
         # other documents' passages then follow by what they say about that clause.
-        qvec = self.embedder.embed_query(split_query(query).clause if named else query)
+        qvec = self.embedder.embed_query(clause if named else query)
         keyword = self.manifest.keyword_search(query, n)
         vector = self.index.query(qvec, n)
         fused = _rrf([(cfg.keyword_weight, keyword), (cfg.vector_weight, vector)], cfg.rrf_k)
         if named:
-            fused.update(self._scoped(query, named, qvec, n))
+            fused.update(self._scoped(clause, named, qvec, n))
         chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
-        ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)[:k]
-        return [_passage(chunks[c], fused[c]) for c in ranked]
+        ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)
+        if not named and cfg.spread < 1.0:
+            ranked = _spread(ranked, fused, {c: chunks[c].doc_id for c in ranked}, cfg.spread)
+        return [_passage(chunks[c], fused[c]) for c in ranked[:k]]
 
     def named_documents(self, query: str) -> dict[int, float]:
         """The documents a question names: doc id -> how well (0-1); empty if none."""
+        return self.find_documents(query)[0]
+
+    def find_documents(self, query: str) -> tuple[dict[int, float], str]:
+        """The documents a question names (doc id -> how well, 0-1; empty if none), and
+        what it asks of them: the question without the words that name them."""
         cfg = self.config
         sq = split_query(query)
-        if not sq.scope:
-            return {}
-        scores = self.scorer.scores(sq.scope)
-        if not scores:
-            return {}
-        best = max(scores.values())
-        ranked = sorted(scores.items(), key=lambda x: x[1], reverse=True)
-        return {
-            d: s for d, s in ranked[: cfg.scope_docs] if s >= cfg.scope_min and s >= cfg.scope_ratio * best
-        }
+        if sq.scope:
+            named = _best(self.scorer.scores(sq.scope), cfg.scope_min, cfg.scope_ratio, cfg.scope_docs)
+            if named:
+                return named, sq.clause
+        found = self.scorer.mentions(query)
+        strength = {d: m.strength for d, m in found.items() if m.strength >= cfg.mention_min}
+        top = max(strength.values(), default=0.0)
+        named = {d: s for d, s in strength.items() if s >= cfg.mention_ratio * top}
+        if not named or len(named) > cfg.scope_docs:
+            # Nothing named, or a name many documents share ("the license agreement"): which
+            # of them is meant is a guess, so the question goes to the whole library.
+            return {}, query
+        words = frozenset().union(*(found[d].words for d in named))
+        return {d: s / top for d, s in named.items()}, without_words(query, words) or query
 
-    def _scoped(self, query: str, named: dict[int, float], qvec: np.ndarray, n: int) -> dict[int, float]:
-        """Scores of the named documents' passages, ranked by the clause part of the query
-        (``qvec`` is its embedding)."""
+    def _scoped(self, clause: str, named: dict[int, float], qvec: np.ndarray, n: int) -> dict[int, float]:
+        """Scores of the named documents' passages, ranked by what the question asks of
+        them (``clause``; ``qvec`` is its embedding)."""
         cfg = self.config
-        clause = split_query(query).clause
         keyword = self.manifest.keyword_search(clause, n, doc_ids=list(named))
         ids, vecs, docs = self._doc_vectors(list(named))
         sims = vecs @ np.asarray(qvec, dtype=np.float32) if len(ids) else np.zeros(0)
@@ -130,6 +148,37 @@ class HybridRetriever:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), np.zeros(0, np.int64)
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                 np.concatenate([p[2] for p in parts]))
+
+
+def group_by_document(passages: Sequence[Passage]) -> list[tuple[str, list[Passage]]]:
+    """Passages per document: (file name, its passages in rank order), documents in the
+    order of their best passage. For answers that list which documents say what."""
+    groups: dict[str, list[Passage]] = {}
+    for p in passages:
+        groups.setdefault(p.file, []).append(p)
+    return list(groups.items())
+
+
+def _best(scores: dict[int, float], floor: float, ratio: float, most: int) -> dict[int, float]:
+    """The best-scoring documents: at least ``floor`` and ``ratio`` of the best, ``most`` of them."""
+    if not scores:
+        return {}
+    top = max(scores.values())
+    ranked = sorted(scores.items(), key=lambda x: x[1], reverse=True)[:most]
+    return {d: s for d, s in ranked if s >= floor and s >= ratio * top}
+
+
+def _spread(ranked: list[int], score: dict[int, float], doc_of: dict[int, int], decay: float) -> list[int]:
+    """Re-rank so each further passage of a document counts ``decay`` times less: one
+    document that matches best no longer fills the list when others match nearly as well,
+    while one far ahead of the rest keeps its lead."""
+    seen: dict[int, int] = {}
+    adjusted: dict[int, float] = {}
+    for c in ranked:  # best first, so a document's n-th passage is its n-th best
+        d = doc_of[c]
+        adjusted[c] = score[c] * decay ** seen.get(d, 0)
+        seen[d] = seen.get(d, 0) + 1
+    return sorted(ranked, key=lambda c: adjusted[c], reverse=True)
 
 
 def _rrf(lists: list[tuple[float, list[tuple[int, float]]]], k: int) -> dict[int, float]:

@@ -25,7 +25,9 @@ def keywords(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """Crude, but enough for "governs" to meet "governed" and "laws" to meet "law"."""
+    """Crude, but enough for "governs" to meet "governed", "laws" "law" and "royalties" "royalty"."""
+    if len(word) > 5 and word.endswith("ies"):
+        return word[:-3] + "y"
     for suffix in ("ing", "ed", "es", "s"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
             return word[: -len(suffix)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,6 +84,9 @@ class Citation:
         return {"n": self.n, "file": p.file, "page": p.page, "location": p.location, "text": p.text}
 
 
+_CLAUSE_NUMBER = re.compile(r"\s*(?:Section\s+|Article\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}(?:\([a-z0-9]{1,3}\))?)[.)]?\s+\S")
+
+
 @dataclass(frozen=True)
 class Quote:
     """Exact wording from a cited passage that answers the question, shown before any
@@ -96,9 +100,16 @@ class Quote:
     text: str
     score: float = 0.0
 
+    @property
+    def location(self) -> str:
+        """The quote's own clause number where it opens with one ("page 2, § 3.2"), else
+        where its passage is."""
+        m = _CLAUSE_NUMBER.match(self.text)
+        return f"page {self.passage.page}, § {m.group(1)}" if m else self.passage.location
+
     def to_json(self) -> dict[str, object]:
         p = self.passage
-        return {"n": self.n, "file": p.file, "page": p.page, "location": p.location,
+        return {"n": self.n, "file": p.file, "page": p.page, "location": self.location,
                 "text": self.text, "start": self.start, "end": self.end}
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.answer import ground_uncited
+from rag.checker import ground_uncited
 
 LAW = ("Governing Law: This Agreement shall be governed by and interpreted in accordance with the "
        "laws of the State of Florida, without regard to its conflict-of-laws principles.")

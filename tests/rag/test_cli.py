@@ -67,7 +67,8 @@ def test_list_and_search_json(cli_lib: Path) -> None:
     assert [d["file"] for d in ready] == ["sample-mutual-nda.pdf"]
     r = docqa(cli_lib, "search", "governing law and jurisdiction", "-k", "3", "--json")
     hits = json.loads(r.stdout)
-    assert set(hits[0]) == {"file", "page", "start", "end", "text", "score"}
+    assert set(hits[0]) == {"file", "page", "location", "start", "end", "text", "score"}
+    assert hits[0]["location"].startswith("page 2")
     assert hits[0]["page"] == 2 and "Oregon" in hits[0]["text"]
 
 
@@ -86,8 +87,14 @@ def test_ask_json_offline(cli_lib: Path, tiny_gguf: Path) -> None:
               "--model", str(tiny_gguf))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"answer", "citations", "backend"} and out["backend"] == "CPU"
-    assert out["citations"][0]["page"] == 2 and set(out["citations"][0]) == {"n", "file", "page", "text"}
+    assert set(out) == {"answer", "quotes", "sentences", "declined", "citations", "backend"}
+    assert out["backend"] == "CPU" and out["declined"] is False
+    assert out["citations"][0]["page"] == 2
+    assert set(out["citations"][0]) == {"n", "file", "page", "location", "text"}
+    quote = out["quotes"][0]
+    assert set(quote) == {"n", "file", "page", "location", "text", "start", "end"}
+    assert "thirty (30) days" in quote["text"] and quote["location"] == "page 2, § 3.2"
+    assert all(s["verdict"] in ("supported", "unsupported", "contradicted") for s in out["sentences"])
 
 
 def test_ask_on_empty_library_is_a_message(tmp_path: Path, tiny_gguf: Path) -> None:

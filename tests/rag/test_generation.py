@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import NOT_FOUND, fit_passages, format_source
+from rag.answer import NOT_FOUND, NOT_STATED, fit_passages, format_source
 from rag.cancel import CancelToken
 from rag.generation import LlamaGenerator, ModelLoadError
 from rag.library import Library
@@ -81,10 +81,19 @@ def test_ask_cites_and_refuses_when_nothing_relevant(library: Library, sample_pd
     assert not library.ask("What is the notice period?", tiny).grounded  # empty library
     library.ingest([sample_pdf])
     streamed: list[str] = []
-    ans = library.ask("How much notice is needed to terminate for convenience?", tiny, on_token=streamed.append)
+    events: list[object] = []
+    ans = library.ask("How much notice is needed to terminate for convenience?", tiny,
+                      on_token=lambda piece: (streamed.append(piece), events.append("token")),
+                      on_quotes=events.append)
     assert ans.grounded and ans.citations and ans.backend == "CPU"
-    assert ans.text == "".join(streamed).strip()
+    # The quotes come first, before any token, and hold the clause verbatim.
+    assert events[0] == ans.quotes and "token" not in events[:1]
+    assert "thirty (30) days" in ans.quotes[0].text
     assert ans.citations[0].passage.page == 2 and "thirty (30) days" in ans.citations[0].passage.text
+    # A random model's babble is backed by nothing: every sentence marked, and said so.
+    assert ans.text.startswith("".join(streamed).strip()[:20])
+    assert ans.checks and all(c.verdict.value != "supported" for c in ans.checks)
+    assert ans.text.endswith(NOT_STATED)
     off_topic = library.ask("Which football team won the 1998 world cup in Paris?", tiny)
     assert not off_topic.grounded and off_topic.text == NOT_FOUND and off_topic.citations == []
 

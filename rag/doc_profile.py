@@ -1,0 +1,168 @@
+"""What a document calls itself and who it binds: its profile, read once at ingest.
+
+Contracts state their title, their parties, the short names the parties go by and their
+date on the first page or two ("This SUPPLY AGREEMENT is made as of May 9, 2019 between
+Acme Labs, Inc., a Delaware corporation ("Acme"), and ..."). People name a document by
+exactly those things, so the document finder (:mod:`rag.query_scope`) matches questions
+against them. Reading them at ingest, rather than guessing at query time, keeps searching
+fast and lets a library list who each contract is with.
+
+The extraction is heuristic and errs towards keeping too much: a stray capitalised word
+among the parties costs little, because the finder weights words by how rare they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+HEAD_CHARS = 4000  # the first page or two: where contracts name themselves and their parties
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
+_SUFFIXES = (
+    r"Inc|Incorporated|Corp|Corporation|LLC|L\.L\.C|Ltd|Limited|Company|Co|plc|PLC|LLP|LP|"
+    r"L\.P|GmbH|AG|S\.A|SA|S\.p\.A|N\.V|B\.V|Pte|Pty|AB|KK|Trust|Bank|Partnership|"
+    r"INC|INCORPORATED|CORP|CORPORATION|LTD|LIMITED|COMPANY|CO|TRUST|BANK|PARTNERSHIP"
+)
+# A run of capitalised words (names may hold "&", "of", "and" and initials) ending in a
+# corporate suffix: "Florida Chemical Company, LLC", "Tate & Lyle PLC".
+_NAME_WORD = r"(?:[A-Z0-9][\w&.'/-]*|&|of|and|de|du|der)"
+_COMPANY = re.compile(
+    rf"\b((?:[A-Z][\w&.'/-]*)(?:[ \t]+{_NAME_WORD}){{0,7}}?,?[ \t]+(?:{_SUFFIXES})\b\.?"
+    rf"(?:,?[ \t]+(?:{_SUFFIXES})\b\.?)?)"
+)
+# A defined short name: ("Acme"), (the "Manufacturer"), (hereinafter referred to as "FCC").
+_ALIAS = re.compile(
+    r"\(\s*(?:(?:the|each|a|an|hereinafter|referred|to|as|collectively|individually|together|"
+    r"with|called|and|or|,)\s+)*\"([^\"()]{2,40})\""
+)
+# Defined terms that name the paper or its clauses, never a party.
+_NOT_PARTIES = re.compile(
+    r"^(?:this\s+)?(?:agreement|contract|effective date|term|parties|party|exhibit|schedule|"
+    r"territory|products?|services?|affiliates?|confidential information|amendment)\b",
+    re.I,
+)
+_DESCRIPTOR = re.compile(
+    r",?\s+(?:an?|the)\s+[^,()\"]{0,80}?(?:corporation|company|partnership|entity|association|"
+    r"organi[sz]ed|incorporated|individual|limited|bank|trust)[^,()\"]{0,60},?\s*$",
+    re.I,
+)
+_TRAILING_NAME = re.compile(r"((?:[A-Z0-9][\w&.'/-]*,?[ \t]+(?:(?:of|and|&|de)[ \t]+)?){0,7}[A-Z][\w&.'/-]*\.?)\s*,?\s*$")
+_TITLE_WORDS = re.compile(
+    r"\b(?:agreement|contract|license|licence|amendment|addendum|lease|deed|memorandum|"
+    r"terms|charter|plan|letter|undertaking|guarantee|note|indenture)\b",
+    re.I,
+)
+# "a Delaware corporation", "the Company": a description of a party, not its name.
+_ARTICLE_BEFORE = re.compile(r"\b(?:an?|the|The)\s+$")
+# Where the parties have been introduced and the body begins: short names defined after it
+# stand for clauses and things ("Annual Minimum Commitment" ("AMC")), not for parties.
+_BODY_START = re.compile(
+    r"\b(?:WHEREAS|RECITALS|BACKGROUND|NOW,? THEREFORE|W ?I ?T ?N ?E ?S ?S ?E ?T ?H|ARTICLE (?:1|I)\b|"
+    r"1\.\s*DEFINITIONS|Definitions\.)"
+)
+PREAMBLE_CHARS = 2500
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class DocProfile:
+    title: str = ""
+    parties: tuple[str, ...] = ()  # as written: "Acme Labs, Inc."
+    aliases: tuple[str, ...] = ()  # defined short names: "Acme", "Manufacturer"
+    years: tuple[str, ...] = ()  # "2019"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DocProfile:
+        if not text:
+            return cls()
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            return cls()
+        return cls(
+            str(raw.get("title", "")),
+            tuple(str(x) for x in raw.get("parties", ())),
+            tuple(str(x) for x in raw.get("aliases", ())),
+            tuple(str(x) for x in raw.get("years", ())),
+        )
+
+    def naming_text(self) -> str:
+        """Everything that names the document, as one text to match words against."""
+        return " ".join([self.title, *self.parties, *self.aliases, *self.years])
+
+
+def extract_profile(pages: Sequence[str], title: str = "", name: str = "") -> DocProfile:
+    """Read title, parties, short names and years from a document's first pages.
+
+    ``title`` is what the parser found (often the PDF's metadata, often empty or junk);
+    ``name`` the file's name, whose dates count too.
+    """
+    head = ""
+    for p in pages:
+        head += p + "\n"
+        if len(head) >= HEAD_CHARS:
+            break
+    head = head[:HEAD_CHARS].translate(_QUOTES)
+    flat = re.sub(r"\s+", " ", head)
+    aliases, alias_parties = _aliases(_preamble(flat))
+    companies = [m.group(1).strip(" ,") for m in _COMPANY.finditer(flat)
+                 if not _ARTICLE_BEFORE.search(flat, max(0, m.start() - 5), m.start())]
+    parties = _dedupe([*alias_parties, *companies])
+    years = _dedupe(_YEAR.findall(name) + _YEAR.findall(flat))[:4]
+    return DocProfile(_title(head) or title.strip(), tuple(parties[:12]), tuple(aliases[:12]), tuple(years))
+
+
+def _preamble(flat: str) -> str:
+    m = _BODY_START.search(flat, 40)  # not a heading at the very top
+    return flat[: min(m.start(), PREAMBLE_CHARS)] if m else flat[:PREAMBLE_CHARS]
+
+
+def _aliases(flat: str) -> tuple[list[str], list[str]]:
+    """Defined short names, and the names written just before each of them."""
+    aliases: list[str] = []
+    named: list[str] = []
+    for m in _ALIAS.finditer(flat):
+        alias = m.group(1).strip(" ,.")
+        if not alias or _NOT_PARTIES.match(alias):
+            continue
+        before = _DESCRIPTOR.sub("", flat[max(0, m.start() - 160) : m.start()])
+        t = _TRAILING_NAME.search(before)
+        who = t.group(1).strip(" ,") if t else ""
+        # A short name follows the name it stands for; a quoted term after lower-case text
+        # defines a clause ("Change of Control"), which must not pass for a party.
+        if len(who) < 2 or _NOT_PARTIES.match(who):
+            continue
+        aliases.append(alias)
+        if who.lower() != alias.lower():
+            named.append(who)
+    return _dedupe(aliases), named
+
+
+def _title(head: str) -> str:
+    """The first short line near the top that names a kind of document."""
+    for line in head.splitlines()[:40]:
+        line = re.sub(r"\s+", " ", line).strip(" .:*-_")
+        if 6 <= len(line) <= 120 and _TITLE_WORDS.search(line):
+            letters = [c for c in line if c.isalpha()]
+            mostly_upper = letters and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
+            # A heading is in capitals or short; a sentence mentioning an agreement is neither.
+            if mostly_upper or len(line.split()) <= 8:
+                return line
+    return ""
+
+
+def _dedupe(items: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for x in items:
+        key = x.lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(x)
+    return out

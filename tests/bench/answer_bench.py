@@ -1,0 +1,187 @@
+"""Answer benchmark: verbatim quotes, the decline gate, and checked generated sentences.
+
+Run by hand (not part of the test suite), on a library holding cuad-dev (as built by
+``cuad_eval.py``, or ``docqa --library DIR ingest ../shared/corpus/cuad-dev/pdf``)::
+
+    .venv/bin/python tests/bench/answer_bench.py --library DIR [--generate 20] [--model FILE.gguf]
+
+It prints, over a fixed sample of cuad-dev questions and a set of questions the contracts
+cannot answer:
+- the share of questions whose quotes cover at least half of the gold clause's word
+  trigrams (and the mean coverage), and the latency of quoting after retrieval;
+- the decline gate's error rates: answerable questions declined (over all 544) and
+  unanswerable ones let through, with a sweep of its threshold;
+- with ``--generate N``: the bundled model (or ``--model``) answers N questions of each
+  set end to end, and the share of generated sentences supported, unsupported and
+  contradicted, and of unanswerable questions declined, is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cuad_eval import DEFAULT_CORPUS, gold_grams, grams, norm_file  # noqa: E402
+
+SAMPLE = 80
+SEED = 7
+
+# Questions a library of commercial contracts cannot answer: clinical, general knowledge,
+# and legal questions about things no contract here states.
+UNANSWERABLE = [
+    "What dose of metformin was the patient prescribed at discharge?",
+    "What was the patient's HbA1c result in March?",
+    "What is the boiling point of ethanol?",
+    "Which antibiotics is the patient allergic to?",
+    "What was the patient's blood pressure at admission?",
+    "When is the patient's next follow-up appointment with cardiology?",
+    "What is the recommended dosage of amoxicillin for a child of 20 kg?",
+    "Did the MRI show any signs of a herniated disc?",
+    "What is the half-life of warfarin?",
+    "Who was the attending physician on the night of the surgery?",
+    "What is the capital of Australia?",
+    "How many moons does Jupiter have?",
+    "Who won the football world cup in 1998?",
+    "What is the speed of light in a vacuum?",
+    "How do I bake sourdough bread?",
+    "What year did the Berlin Wall fall?",
+    "What is the population of Tokyo?",
+    "How tall is Mount Everest?",
+    "What was the verdict in the defendant's criminal trial?",
+    "How long is the statute of limitations for medical malpractice in Ohio?",
+    "What custody arrangement did the family court order for the children?",
+    "What was the plaintiff's settlement amount in the slip-and-fall case?",
+    "When was the client's last will and testament signed?",
+    "What is the tenant's monthly rent under the apartment lease?",
+    "How much alimony was awarded in the divorce?",
+    "What immigration visa did the employee apply for?",
+    "What did the witness say in her deposition about the car accident?",
+    "What is the patient's insurance member ID?",
+    "Which pharmacy filled the oxycodone prescription?",
+    "What was the result of the patient's COVID-19 test?",
+]
+
+
+def sample(tests: list[dict[str, Any]], n: int = SAMPLE) -> list[dict[str, Any]]:
+    """A fixed sample, spread over categories."""
+    rng = random.Random(SEED)
+    by_cat: dict[str, list[dict[str, Any]]] = {}
+    for t in tests:
+        by_cat.setdefault(t["category"], []).append(t)
+    picked: list[dict[str, Any]] = []
+    pools = [rng.sample(v, len(v)) for _k, v in sorted(by_cat.items())]
+    while len(picked) < n and any(pools):
+        for pool in pools:
+            if pool and len(picked) < n:
+                picked.append(pool.pop())
+    return picked
+
+
+def quote_coverage(t: dict[str, Any], quotes: list[Any]) -> float:
+    g = gold_grams(t)
+    want = norm_file(t["file"])
+    have = set().union(*(grams(q.text) for q in quotes if norm_file(q.passage.file) == want)) if quotes else set()
+    return len(g & have) / len(g) if g else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--library", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("-k", type=int, default=8)
+    ap.add_argument("--generate", type=int, default=0, help="answer this many questions of each set with the model")
+    ap.add_argument("--model", type=Path, help="GGUF (default: the bundled Gemma 3 270M)")
+    ap.add_argument("--show", type=int, default=0, help="print this many generated answers")
+    args = ap.parse_args(argv)
+
+    from rag.library import Library
+
+    tests = json.loads((args.corpus / "tests.json").read_text(encoding="utf-8"))
+    picked = sample(tests)
+    with Library(args.library) as lib:
+        lib.search(picked[0]["query"], args.k)  # warm up
+        covs, times = [], []
+        for t in picked:
+            passages = lib.search(t["query"], args.k)
+            t0 = time.perf_counter()
+            quotes, _rel = lib.quote(t["query"], passages)
+            times.append((time.perf_counter() - t0) * 1000)
+            covs.append(quote_coverage(t, quotes))
+        ms = sorted(times)
+        print(f"quotes: {len(picked)} cuad-dev questions, k={args.k}")
+        print(f"  share with quotes covering >= half the gold trigrams: {sum(c >= 0.5 for c in covs) / len(covs):.3f}")
+        print(f"  mean gold-trigram coverage of the quotes: {statistics.mean(covs):.3f}")
+        print(f"  quoting latency after retrieval: p50 {statistics.median(ms):.0f} ms, "
+              f"p95 {ms[int(0.95 * (len(ms) - 1))]:.0f} ms")
+
+        # The gate, on every cuad-dev question and every unanswerable one.
+        def rel(q: str) -> Any:
+            return lib.quote(q, lib.search(q, args.k))[1]
+
+        pos = [rel(t["query"]) for t in tests]
+        neg = [rel(q) for q in UNANSWERABLE]
+        g = lib.gate
+        fr = sum(not g.admits(r) for r in pos) / len(pos)
+        fa = sum(g.admits(r) for r in neg) / len(neg)
+        print(f"gate (score >= {g.min_score}, similarity >= {g.min_similarity}): "
+              f"answerable declined {fr:.3f} ({len(pos)}), unanswerable let through {fa:.3f} ({len(neg)})")
+        print("  sweep of min_score: " + "  ".join(
+            f"{s:.2f}: {sum(r.score < s for r in pos) / len(pos):.3f}/{sum(r.score >= s for r in neg) / len(neg):.3f}"
+            for s in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)))
+        print("  (declined answerable / let-through unanswerable)")
+        lo = sorted(r.score for r in neg)[-3:]
+        print(f"  highest unanswerable scores: {[round(x, 3) for x in lo]}; "
+              f"answerable p5 {sorted(r.score for r in pos)[len(pos) // 20]:.3f}")
+
+        if args.generate:
+            generate(lib, picked[: args.generate], UNANSWERABLE[: args.generate], args)
+    return 0
+
+
+def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str], args: argparse.Namespace) -> None:
+    from rag.generation import LlamaGenerator
+    from rag.models import default_llm_path
+    from rag.paths import models_dir
+
+    gen = LlamaGenerator(args.model or default_llm_path(models_dir()))
+    gen.warm_up()
+    verdicts: Counter[str] = Counter()
+    cited = bare = 0
+    t0 = time.perf_counter()
+    shown = 0
+    for t in answerable:
+        ans = lib.ask(t["query"], gen, k=args.k, max_tokens=160)
+        verdicts.update(c.verdict.value for c in ans.checks)
+        cited += bool(ans.checks) and any(c.sources for c in ans.checks)
+        bare += ans.text.strip().rstrip(".").lower() in ("yes", "no")
+        if shown < args.show:
+            shown += 1
+            print(f"\nQ: {t['query'][-110:]}\nA: {ans.text}")
+            for c in ans.checks:
+                print(f"   {c.verdict.value:12} {c.reason}")
+    declined = 0
+    for q in unanswerable:
+        ans = lib.ask(q, gen, k=args.k, max_tokens=160)
+        declined += (not ans.grounded) or not any(c.verdict.value == "supported" and c.sources for c in ans.checks)
+    total = sum(verdicts.values()) or 1
+    secs = time.perf_counter() - t0
+    print(f"\ngenerated with {Path(gen.model_path).name} ({gen.backend}), {len(answerable)} + {len(unanswerable)} questions in {secs:.0f} s")
+    print("  sentences: " + ", ".join(f"{k} {v / total:.3f}" for k, v in sorted(verdicts.items())) + f" (of {total})")
+    print(f"  answers citing a source: {cited / len(answerable):.3f}; bare yes/no answers: {bare}")
+    print(f"  unanswerable declined (gate, or nothing supported): {declined / len(unanswerable):.3f}")
+    gen.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

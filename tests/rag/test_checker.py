@@ -1,0 +1,80 @@
+"""The sentence checker on hand-made cases: a changed number, party or place is caught,
+a faithful paraphrase passes, and what no source says is marked."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.checker import check_answer
+from rag.facts import facts
+from rag.types import Support
+
+LAW = ("12.3 This Agreement shall be governed by and construed in accordance with the laws of "
+       "the State of Delaware, without regard to its conflicts of law principles.")
+TERM = ("Either party may terminate this Agreement upon thirty (30) days' prior written notice. "
+        "The initial term ends on December 31, 2019. Acme Labs, Inc. shall pay Widget Corp. a "
+        "royalty of 5% of Net Sales, up to $1,500,000 per year.")
+SOURCES = {1: LAW, 2: TERM}
+
+
+def verdict(sentence: str) -> tuple[Support, tuple[int, ...], str]:
+    (check,) = check_answer(sentence, SOURCES)
+    return check.verdict, check.sources, check.reason
+
+
+@pytest.mark.parametrize("sentence", [
+    "The contract is governed by Delaware law [1].",  # a paraphrase
+    "Either party may terminate on thirty days' written notice [2].",  # words for digits
+    "Either party may end it with 30 days' prior written notice [2].",
+    "Acme Labs pays Widget a royalty of 5% of net sales [2].",  # short party names
+    "Royalties are capped at $1,500,000 per year [2].",
+    "The initial term ends on December 31, 2019 [2].",
+])
+def test_faithful_sentences_are_supported(sentence: str) -> None:
+    assert verdict(sentence)[0] is Support.SUPPORTED
+
+
+@pytest.mark.parametrize(("sentence", "says"), [
+    ("Either party may terminate on 60 days' notice [2].", "thirty"),  # a changed number
+    ("The initial term ends on December 31, 2020 [2].", "2019"),  # a changed year
+    ("The contract is governed by the laws of New York [1].", "Delaware"),  # a changed place
+    ("Orion Robotics, Inc. pays Widget a royalty of 5% of net sales [2].", "Acme"),  # a changed party
+    ("Acme pays a royalty of 7% of net sales [2].", "5"),
+])
+def test_changed_facts_are_contradicted(sentence: str, says: str) -> None:
+    v, sources, reason = verdict(sentence)
+    assert v is Support.CONTRADICTED and sources == (2,) or sources == (1,)
+    assert says in reason
+
+
+def test_claims_no_source_makes_are_unsupported() -> None:
+    v, sources, reason = verdict("The patient was prescribed 10,000 units of metformin at discharge.")
+    assert v is Support.UNSUPPORTED and sources == () and "not found in the sources" in reason
+    # Cited, but the cited source says nothing of the kind.
+    assert verdict("The supplier must carry product liability insurance [1].")[0] is Support.UNSUPPORTED
+
+
+def test_a_correct_claim_with_the_wrong_number_is_re_sourced() -> None:
+    v, sources, _reason = verdict("The agreement is governed by the laws of the State of Delaware [2].")
+    assert v is Support.SUPPORTED and sources == (1,)
+
+
+def test_declining_is_not_a_claim_and_yes_is_not_checked() -> None:
+    assert verdict("The documents do not state the insurance requirements.")[0] is Support.SUPPORTED
+    assert check_answer("The documents do not say.", SOURCES) == []
+    assert check_answer("Yes.", SOURCES) == []
+
+
+def test_sentences_and_offsets() -> None:
+    text = "Yes. It is governed by Delaware law. [1]\n- Termination needs 30 days' notice [2]"
+    checks = check_answer(text, SOURCES)
+    assert [c.verdict for c in checks] == [Support.SUPPORTED, Support.SUPPORTED]
+    for c in checks:
+        assert text[c.start : c.end] == c.text
+    assert checks[0].text.endswith("[1]")
+
+
+def test_facts_are_normalised() -> None:
+    got = {(f.kind, f.value, f.unit) for f in facts("Pay $1,500,000.00 within thirty (30) days of March 3, 2020 in New York.")}
+    assert {("number", "1500000", ""), ("number", "30", "day"), ("number", "2020", ""),
+            ("month", "3", ""), ("place", "york", "")} <= got
