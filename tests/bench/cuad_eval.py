@@ -13,6 +13,12 @@ in-process and classifies the misses. ``--reuse`` keeps an existing library with
 hash, so that a retrieval-only change is measured in a minute or two. ``--in-process`` skips
 the subprocess (the in-process results are scored instead) and ``--set name=value``
 overrides a field of :class:`rag.retrieval.RetrievalConfig`, for tuning runs.
+
+``--phrasing`` asks the same questions the ways people type them (see
+``tests/bench/phrasings.py``): ``template`` (cuad-dev as is, the default), ``title_party``,
+``party``, ``title``, ``none`` (no document named: doc-hit is then informative only), or
+``all``, which prints one line of metrics per phrasing. Phrasings other than the template
+are searched in-process. Tune on all of them together, never on one.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.bench.phrasings import PHRASINGS, phrased_tests
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO / ".." / "shared" / "corpus" / "cuad-dev"
@@ -201,6 +211,31 @@ def classify_misses(library: Any, tests: list[dict[str, Any]], results: list[lis
     return out
 
 
+def spread(results: list[list[dict[str, Any]]], k: int = 8) -> tuple[float, float]:
+    """Mean number of documents in the top k, and the share of rankings from one document."""
+    counts = [len({r["file"] for r in res[:k]}) for res in results if res]
+    if not counts:
+        return 0.0, 0.0
+    return statistics.mean(counts), sum(c == 1 for c in counts) / len(counts)
+
+
+def print_phrasing_table(library: Any, tests: list[dict[str, Any]], phrasings: tuple[str, ...], k: int
+                         ) -> None:
+    """One line of metrics per phrasing: recall within 4,000 and 8,000 characters, at 8 and
+    32 passages, doc-hit@1, search p50, and how many documents the top 8 come from."""
+    print(f"{'phrasing':12}{'n':>5}{'<4000':>8}{'<8000':>8}{'R@8':>8}{'R@32':>8}{'doc@1':>8}"
+          f"{'p50ms':>7}{'docs@8':>8}{'one@8':>7}")
+    for ph in phrasings:
+        pt = phrased_tests(tests, ph)
+        res, times = search_in_process(library, pt, max(k, 32))
+        sc, sb = score(pt, res, (1, 8, 32)), score_budget(pt, res, (4000, 8000))
+        p50 = statistics.median(times) * 1000
+        docs8, one8 = spread(res)
+        note = "  (doc-hit informative only)" if ph == "none" else ""
+        print(f"{ph:12}{len(pt):5d}{sb[4000][0]:8.3f}{sb[8000][0]:8.3f}{sc[8][0]:8.3f}{sc[32][0]:8.3f}"
+              f"{sc[1][1]:8.3f}{p50:7.0f}{docs8:8.2f}{one8:7.2f}{note}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
@@ -212,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="override a RetrievalConfig field (in-process pass)")
     ap.add_argument("--misses", type=int, default=0, help="list this many misses in detail")
     ap.add_argument("--json-out", type=Path, help="write the ranked results here (JSONL)")
+    ap.add_argument("--phrasing", choices=[*PHRASINGS, "all"], default="template",
+                    help="how the questions name their document (default: the template)")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(REPO))
@@ -232,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         kind = type(getattr(RetrievalConfig(), name))
         overrides[name] = (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
     config = RetrievalConfig(**overrides)
+
+    if args.phrasing != "template":
+        with Library(lib_dir, retrieval=config) as library:
+            print(f"config: {config}")
+            phrasings = PHRASINGS if args.phrasing == "all" else (args.phrasing,)
+            print_phrasing_table(library, tests, phrasings, args.k)
+        return 0
 
     results: list[list[dict[str, Any]]] = []
     if not args.in_process:
