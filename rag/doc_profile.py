@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+PROFILE_VERSION = 3  # raise when extraction changes: stored profiles are then read again
 HEAD_CHARS = 4000  # the first page or two: where contracts name themselves and their parties
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
@@ -33,23 +34,28 @@ _COMPANY = re.compile(
     rf"\b((?:[A-Z][\w&.'/-]*)(?:[ \t]+{_NAME_WORD}){{0,7}}?,?[ \t]+(?:{_SUFFIXES})\b\.?"
     rf"(?:,?[ \t]+(?:{_SUFFIXES})\b\.?)?)"
 )
-# A defined short name: ("Acme"), (the "Manufacturer"), (hereinafter referred to as "FCC").
-_ALIAS = re.compile(
-    r"\(\s*(?:(?:the|each|a|an|hereinafter|referred|to|as|collectively|individually|together|"
-    r"with|called|and|or|,)\s+)*\"([^\"()]{2,40})\""
+# A parenthesis defining short names: ("Acme"), (the "Manufacturer"), (hereinafter
+# referred to as "FCC"), (the "Company" or "RCP"), ("Cellco", "Servicer").
+_DEFINES = re.compile(
+    r"\(\s*((?:(?:the|each|a|an|hereinafter|referred|to|as|collectively|individually|together|"
+    r"with|called|and|or|,)\s+)*\"[^()]{2,160})\)"
 )
+_SUFFIX_ONLY = re.compile(rf"^(?:{_SUFFIXES})\.?$")
+_QUOTED = re.compile(r"\"([^\"()]{2,40})\"")
 # Defined terms that name the paper or its clauses, never a party.
 _NOT_PARTIES = re.compile(
     r"^(?:this\s+)?(?:agreement|contract|effective date|term|parties|party|exhibit|schedule|"
     r"territory|products?|services?|affiliates?|confidential information|amendment)\b",
     re.I,
 )
-_DESCRIPTOR = re.compile(
-    r",?\s+(?:an?|the)\s+[^,()\"]{0,80}?(?:corporation|company|partnership|entity|association|"
-    r"organi[sz]ed|incorporated|individual|limited|bank|trust)[^,()\"]{0,60},?\s*$",
-    re.I,
+# The name a short name stands for: the capitalised run after "between", "and", "by"...
+# and before its description ("Bizzingo, Inc., a Nevada corporation with offices at ...").
+_NAME_AFTER = re.compile(
+    r"(?:\b(?:between|and|by|with|among|to)\s+|^\W*)"
+    r"((?:[A-Z0-9][\w&.'/-]*,?\s+(?:(?:of|and|&|de|du)\s+)?){0,7}[A-Z][\w&.'/-]*\.?)"
 )
-_TRAILING_NAME = re.compile(r"((?:[A-Z0-9][\w&.'/-]*,?[ \t]+(?:(?:of|and|&|de)[ \t]+)?){0,7}[A-Z][\w&.'/-]*\.?)\s*,?\s*$")
+# A cover page: "BETWEEN / XIMAGE / AND / SAGEM S.A." on lines of their own.
+_COVER = re.compile(r"\bbetween\s*\n\s*([^\n]{2,80}?)\s*\n\s*and\s*\n\s*([^\n]{2,80})", re.I)
 _TITLE_WORDS = re.compile(
     r"\b(?:agreement|contract|license|licence|amendment|addendum|lease|deed|memorandum|"
     r"terms|charter|plan|letter|undertaking|guarantee|note|indenture)\b",
@@ -113,7 +119,7 @@ def extract_profile(pages: Sequence[str], title: str = "", name: str = "") -> Do
     aliases, alias_parties = _aliases(_preamble(flat))
     companies = [m.group(1).strip(" ,") for m in _COMPANY.finditer(flat)
                  if not _ARTICLE_BEFORE.search(flat, max(0, m.start() - 5), m.start())]
-    parties = _dedupe([*alias_parties, *companies])
+    parties = _dedupe([*_cover_parties(head), *alias_parties, *companies])
     years = _dedupe(_YEAR.findall(name) + _YEAR.findall(flat))[:4]
     return DocProfile(_title(head) or title.strip(), tuple(parties[:12]), tuple(aliases[:12]), tuple(years))
 
@@ -124,24 +130,50 @@ def _preamble(flat: str) -> str:
 
 
 def _aliases(flat: str) -> tuple[list[str], list[str]]:
-    """Defined short names, and the names written just before each of them."""
+    """Defined short names, and the names each was defined for."""
     aliases: list[str] = []
     named: list[str] = []
-    for m in _ALIAS.finditer(flat):
-        alias = m.group(1).strip(" ,.")
-        if not alias or _NOT_PARTIES.match(alias):
+    since = 0  # a name is looked for after the previous definition, not before it
+    for m in _DEFINES.finditer(flat):
+        short = [a.strip(" ,.") for a in _QUOTED.findall(m.group(1))]
+        short = [a for a in short if a and not _NOT_PARTIES.match(a)]
+        window = flat[max(since, m.start() - 300) : m.start()]
+        since = m.end()
+        if not short:
             continue
-        before = _DESCRIPTOR.sub("", flat[max(0, m.start() - 160) : m.start()])
-        t = _TRAILING_NAME.search(before)
-        who = t.group(1).strip(" ,") if t else ""
-        # A short name follows the name it stands for; a quoted term after lower-case text
-        # defines a clause ("Change of Control"), which must not pass for a party.
-        if len(who) < 2 or _NOT_PARTIES.match(who):
-            continue
-        aliases.append(alias)
-        if who.lower() != alias.lower():
-            named.append(who)
+        aliases += short
+        who = _NAME_AFTER.search(window)
+        name = _trim_name(who.group(1)) if who else ""
+        if len(name) > 2 and not _NOT_PARTIES.match(name):
+            named.append(name)
     return _dedupe(aliases), named
+
+
+def _trim_name(name: str) -> str:
+    """A name ends where its address begins: "Celebrity Speakers of 90 High Street, Burnham"
+    -> "Celebrity Speakers"; commas only go before a company suffix ("Acme, Inc.")."""
+    parts = name.split(", ")
+    kept = [parts[0]] + [p for p in parts[1:] if _SUFFIX_ONLY.match(p)]
+    words: list[str] = []
+    for w in ", ".join(kept).split():
+        if words and w[0].isdigit():
+            break
+        words.append(w)
+    while words and words[-1] in ("of", "and", "&", "de", "du"):
+        words.pop()
+    return " ".join(words).strip(" ,")
+
+
+def _cover_parties(head: str) -> list[str]:
+    out = []
+    for m in _COVER.finditer(head):
+        for name in (m.group(1).strip(" ,"), m.group(2).strip(" ,")):
+            words = name.split()
+            # Names on a cover page are capitalised throughout; a sentence is not.
+            if len(words) <= 8 and all(w[0].isupper() or w[0].isdigit() or w in ("of", "and", "&")
+                                       for w in words):
+                out.append(name)
+    return out
 
 
 def _title(head: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.doc_profile import DocProfile, extract_profile
+from rag.doc_profile import PROFILE_VERSION, DocProfile, extract_profile
 from rag.text import keywords
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
 
@@ -110,6 +110,11 @@ class Manifest:
             cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(documents)")}
             if "profile" not in cols:
                 self._db.execute("ALTER TABLE documents ADD COLUMN profile TEXT")
+            # Profiles read by an older extractor are read again: it is cheap, and better
+            # profiles find documents better.
+            if self.get_meta("profile_version") != str(PROFILE_VERSION):
+                self._db.execute("UPDATE documents SET profile=NULL")
+                self.set_meta("profile_version", str(PROFILE_VERSION))
         self.backfill_profiles()
 
     def backfill_profiles(self) -> int:
@@ -357,6 +362,18 @@ class Manifest:
                 (*args, k),
             ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def document_frequency(self, word: str) -> int:
+        """How many ready documents contain ``word`` anywhere (as the keyword index sees it)."""
+        if not word.isalnum():
+            return 0
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(DISTINCT c.doc_id) FROM chunks_fts f JOIN chunks c ON c.id=f.rowid "
+                "JOIN documents d ON d.id=c.doc_id WHERE chunks_fts MATCH ? AND d.status=?",
+                (f'"{word}"', DocStatus.READY.value),
+            ).fetchone()
+        return int(row[0])
 
     def embeddings(self, doc_id: int | None = None) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
         """(chunk ids, doc ids, vectors) of ready documents, in batches: to rebuild the index."""

@@ -56,10 +56,12 @@ def split_query(query: str) -> ScopedQuery:
     return ScopedQuery(_SCOPE_LEAD.sub("", scope), clause)
 
 
-def _namekeywords(text: str) -> frozenset[str]:
-    """Words that can name a document: no stop words, no company suffixes; file names'
-    CamelCase and underscores split ("PrudentialBancorpInc_2017" -> prudential bancorp)."""
-    text = _CAMEL.sub(r"\1 \2", text).replace("_", " ")
+def _name_terms(text: str, file_name: bool = False) -> frozenset[str]:
+    """Words that can name a document: no stop words, no company suffixes. A file name's
+    CamelCase words count both whole and split ("PrudentialBancorp_2017" -> prudentialbancorp,
+    prudential, bancorp); a party's stay whole ("OntoChem" is one word)."""
+    if file_name:
+        text = text.replace("_", " ") + " " + _CAMEL.sub(r"\1 \2", text).replace("_", " ")
     return frozenset(w for w in keywords(text) if w not in _GENERIC)
 
 
@@ -94,6 +96,8 @@ class DocumentScorer:
         self._idf: dict[str, float] = {}
         self._idf_max = 1.0
         self._by_word: dict[str, list[_Profile]] = {}
+        self._weights: dict[str, float] = {}
+        self._n = 0
 
     def _refresh(self) -> None:
         profiles_of = self.manifest.profiles()
@@ -105,8 +109,9 @@ class DocumentScorer:
         for doc_id, name in key:
             prof: DocProfile = profiles_of[doc_id][1]
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            names = tuple(n for n in (_namekeywords(x) for x in (stem, prof.title, *prof.parties,
-                                                              *prof.aliases, *prof.years)) if n)
+            names = tuple(n for n in (_name_terms(stem, file_name=True),
+                                      *map(_name_terms, (prof.title, *prof.parties, *prof.aliases, *prof.years)))
+                          if n)
             head = frozenset().union(*names) if names else frozenset()
             body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
             profiles.append(_Profile(doc_id, head, body, names))
@@ -122,6 +127,20 @@ class DocumentScorer:
         self._by_word = by_word
         self._profiles = profiles
         self._key = key
+        self._weights = {}
+        self._n = n
+
+    def _weight(self, word: str) -> float:
+        """How much a word says that a name is meant: as rare as it is among the profiles
+        *and* in the documents' whole text. "Offer" in the title "Right of First Offer
+        Agreement" is rare among titles but in most contracts' text, so a question about a
+        right of first offer does not hold that name; "Theismann" is rare everywhere."""
+        w = self._weights.get(word)
+        if w is None:
+            df = self.manifest.document_frequency(word)
+            full = math.log(1 + (self._n - df + 0.5) / (df + 0.5)) if df else self._idf_max
+            w = self._weights[word] = min(self._idf.get(word, 0.0), full)
+        return w
 
     def scores(self, scope: str) -> dict[int, float]:
         """doc id -> score in [0, 1]: the share of the scope's weight the document matches.
@@ -147,10 +166,11 @@ class DocumentScorer:
         """Documents whose names the question holds, wherever and in whatever order.
 
         A name (the title, a party, a short name, the file name, a year) counts when the
-        question holds at least ``name_share`` of its word weight: "Acme Labs" names "ACME
-        LABS, INC.", but "non" alone does not name the "Non-Competition Agreement". Strength
-        is the weight of the question words the document's names hold, over the weight of
-        a word that only one document holds, so it reads the same in any size of library.
+        question holds at least ``name_share`` of its word weight (:meth:`_weight`): "Acme
+        Labs" holds "ACME LABS, INC.", but "right of first offer" does not hold "Non-
+        Competition and Right of First Offer Agreement". Strength is the idf among profiles
+        of the question words the document's names hold, over that of a word only one
+        document holds, so it reads the same in any size of library.
         """
         self._refresh()
         words = frozenset(keywords(question)) - _GENERIC
@@ -162,8 +182,8 @@ class DocumentScorer:
                 common = name & words
                 if not common:
                     continue
-                have = sum(self._idf.get(w, 0.0) for w in common)
-                if have >= self.name_share * sum(self._idf.get(w, 0.0) for w in name):
+                have = sum(self._weight(w) for w in common)
+                if have > 0 and have >= self.name_share * sum(self._weight(w) for w in name):
                     held |= common
             if held:
                 strength = sum(self._idf.get(w, 0.0) for w in held) / self._idf_max
