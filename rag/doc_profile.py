@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-PROFILE_VERSION = 3  # raise when extraction changes: stored profiles are then read again
+PROFILE_VERSION = 4  # raise when extraction changes: stored profiles are then read again
 HEAD_CHARS = 4000  # the first page or two: where contracts name themselves and their parties
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
@@ -45,7 +45,8 @@ _QUOTED = re.compile(r"\"([^\"()]{2,40})\"")
 # Defined terms that name the paper or its clauses, never a party.
 _NOT_PARTIES = re.compile(
     r"^(?:this\s+)?(?:agreement|contract|effective date|term|parties|party|exhibit|schedule|"
-    r"territory|products?|services?|affiliates?|confidential information|amendment)\b",
+    r"territory|products?|services?|affiliates?|confidential information|amendment|"
+    r"you|your|we|us|our)\b",
     re.I,
 )
 # The name a short name stands for: the capitalised run after "between", "and", "by"...

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from rag.doc_profile import DocProfile
@@ -66,6 +67,7 @@ def _name_terms(text: str, file_name: bool = False) -> frozenset[str]:
 
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
+_FILE_PARTS = re.compile(r"\s+-\s+")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class _Profile:
 class Mention:
     """A document a question names: how strongly, and by which of the question's words."""
 
-    strength: float  # matched word weight, relative to that of a word only it holds
-    words: frozenset[str]
+    strength: float  # how rare its words are among names and in the text (see mentions)
+    among_names: float  # how rare among names alone: is this a name at all?
+    words: frozenset[str]  # the question's words that name it (and at most a few others)
+    held: frozenset[str]  # all the question's words its names hold: what to take out of the
+    # question to keep what it asks ("the supply agreement with Acme" is no clause to rank by)
 
 
 class DocumentScorer:
@@ -109,9 +114,10 @@ class DocumentScorer:
         for doc_id, name in key:
             prof: DocProfile = profiles_of[doc_id][1]
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            names = tuple(n for n in (_name_terms(stem, file_name=True),
-                                      *map(_name_terms, (prof.title, *prof.parties, *prof.aliases, *prof.years)))
-                          if n)
+            # Each part of a file name is a name of its own: "Acme - Supply Agreement".
+            parts = [_name_terms(x, file_name=True) for x in _FILE_PARTS.split(stem)]
+            names = tuple(n for n in (*parts, *map(_name_terms, (prof.title, *prof.parties, *prof.aliases,
+                                                                   *prof.years))) if n)
             head = frozenset().union(*names) if names else frozenset()
             body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
             profiles.append(_Profile(doc_id, head, body, names))
@@ -162,33 +168,82 @@ class DocumentScorer:
                 out[p.doc_id] = s / total
         return out
 
-    def mentions(self, question: str) -> dict[int, Mention]:
+    def _misspelled(self, words: frozenset[str]) -> dict[str, str]:
+        """Long words no document holds that misspell a name: people type "Melavante" for
+        "Metavante". Only names rare in the text qualify, so that a clause word one letter
+        from a common word names nothing. Misspelling -> name."""
+        out = {}
+        for w in words:
+            if len(w) < 6 or w in self._by_word or w in self._idf:
+                continue
+            for name in self._by_word:
+                if (abs(len(name) - len(w)) <= 1 and _one_edit(w, name)
+                        and self._weight(name) >= 0.8 * self._idf_max):
+                    out[w] = name
+        return out
+
+    def mentions(self, question: str, most: int = 3) -> dict[int, Mention]:
         """Documents whose names the question holds, wherever and in whatever order.
 
         A name (the title, a party, a short name, the file name, a year) counts when the
         question holds at least ``name_share`` of its word weight (:meth:`_weight`): "Acme
         Labs" holds "ACME LABS, INC.", but "right of first offer" does not hold "Non-
-        Competition and Right of First Offer Agreement". Strength is the idf among profiles
-        of the question words the document's names hold, over that of a word only one
-        document holds, so it reads the same in any size of library.
+        Competition and Right of First Offer Agreement". Strength adds up how rare the words
+        the document's names hold are, among profiles and in the text (the geometric mean),
+        over the rarity of a word only one document holds, so it reads the same in any size
+        of library; ``among_names`` the same among profiles alone. Titles are made of
+        common words ("the consulting agreement"), so whether a question names a document
+        at all is judged among names; which of several it names best, everywhere. A word that names
+        more than ``most`` documents names a kind of document ("the intellectual property
+        agreement" in a library of several), not one, and is left out.
         """
         self._refresh()
         words = frozenset(keywords(question)) - _GENERIC
+        typos = self._misspelled(words)
+        words |= frozenset(typos.values())
         candidates = {p.doc_id: p for w in words for p in self._by_word.get(w, ())}
-        out: dict[int, Mention] = {}
+        # doc -> held word -> the largest share of a name holding it that the question holds
+        held: dict[int, dict[str, float]] = {}
         for p in candidates.values():
-            held: set[str] = set()
             for name in p.names:
                 common = name & words
                 if not common:
                     continue
                 have = sum(self._weight(w) for w in common)
-                if have > 0 and have >= self.name_share * sum(self._weight(w) for w in name):
-                    held |= common
-            if held:
-                strength = sum(self._idf.get(w, 0.0) for w in held) / self._idf_max
-                out[p.doc_id] = Mention(strength, frozenset(held))
+                share = have / (sum(self._weight(w) for w in name) or 1.0)
+                if have > 0 and share >= self.name_share:
+                    mine = held.setdefault(p.doc_id, {})
+                    for w in common:
+                        mine[w] = max(mine.get(w, 0.0), share)
+        naming = Counter(w for ws in held.values() for w in ws)
+        out: dict[int, Mention] = {}
+        for doc_id, ws in held.items():
+            own = frozenset(w for w in ws if naming[w] <= most)
+            if own:
+                # Rare among names and rare in the text: "Sonos" outweighs "licensing", the
+                # short name of a licensing subsidiary that a question about licensing holds.
+                # A name held whole counts more than one held in part: "the development
+                # agreement" is the "Development Agreement" more than the "Joint Development
+                # Agreement".
+                strength = sum(math.sqrt(self._idf.get(w, 0.0) * self._weight(w)) * ws[w] for w in own)
+                among_names = sum(self._idf.get(w, 0.0) for w in own)
+                typed = {t for t, name in typos.items() if name in ws}
+                out[doc_id] = Mention(strength / self._idf_max, among_names / self._idf_max, own,
+                                      frozenset(ws) | typed)
         return out
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter changed, added, dropped or two swapped."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 def without_words(text: str, words: frozenset[str]) -> str:

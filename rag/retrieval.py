@@ -38,7 +38,7 @@ class RetrievalConfig:
     doc_keyword_weight: float = 1.0
     doc_vector_weight: float = 1.0
     doc_fusion: str = "linear"  # or "rrf"; linear (min-max scaled scores) measured better
-    mention_min: float = 0.4  # strength of a name held anywhere in the question (query_scope)
+    mention_min: float = 0.4  # rarity among names of a name held anywhere in the question (query_scope)
     mention_ratio: float = 0.8  # ... and share of the strongest named document's strength
     spread: float = 0.85  # without a named document, each further passage of a document
     # counts this much less than the one before: several documents that match well all show
@@ -96,15 +96,15 @@ class HybridRetriever:
             named = _best(self.scorer.scores(sq.scope), cfg.scope_min, cfg.scope_ratio, cfg.scope_docs)
             if named:
                 return named, sq.clause
-        found = self.scorer.mentions(query)
-        strength = {d: m.strength for d, m in found.items() if m.strength >= cfg.mention_min}
+        found = self.scorer.mentions(query, cfg.scope_docs)
+        strength = {d: m.strength for d, m in found.items() if m.among_names >= cfg.mention_min}
         top = max(strength.values(), default=0.0)
         named = {d: s for d, s in strength.items() if s >= cfg.mention_ratio * top}
         if not named or len(named) > cfg.scope_docs:
             # Nothing named, or a name many documents share ("the license agreement"): which
             # of them is meant is a guess, so the question goes to the whole library.
             return {}, query
-        words = frozenset().union(*(found[d].words for d in named))
+        words = frozenset().union(*(found[d].held for d in named))
         return {d: s / top for d, s in named.items()}, without_words(query, words) or query
 
     def _scoped(self, clause: str, named: dict[int, float], qvec: np.ndarray, n: int) -> dict[int, float]:
