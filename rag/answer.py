@@ -13,7 +13,11 @@ from rag.types import Answer, Citation, Passage, Quote, Support
 
 __all__ = ["EMPTY_LIBRARY", "NOT_FOUND", "NOT_STATED", "answer", "cited_numbers", "fit_passages"]
 
-QUOTE_RESERVE = 600  # prompt tokens kept for the quotes (QuoteConfig.max_chars / ~3)
+QUOTE_RESERVE = 900  # prompt tokens kept for the quotes (QuoteConfig.max_chars / ~3.5)
+# With quotes, which passages the model also reads in full: "all", or "unquoted" (only
+# those no quote comes from: a shorter prompt, a faster first token). Measured in
+# tests/bench/answer_bench.py --prompt.
+PROMPT_PASSAGES = "all"
 
 # Small models follow a short, concrete format better than a list of principles: the
 # exact wording comes first (the quotes), then the passages for context, and the answer is
@@ -111,7 +115,8 @@ def answer(
     picked = quotes(chosen) if quotes is not None else []
     if on_quotes is not None:
         on_quotes(picked)
-    sources = [format_source(i + 1, p) for i, p in enumerate(chosen)]
+    quoted = {q.n for q in picked} if PROMPT_PASSAGES == "unquoted" else set()
+    sources = [format_source(i + 1, p) for i, p in enumerate(chosen) if i + 1 not in quoted]
     user = build_user_prompt(question, sources, picked)
     parts: list[str] = []
     for piece in generator.stream(SYSTEM_PROMPT, user, answer_tokens, cancel):

@@ -64,14 +64,9 @@ def check_sentence(sentence: str, sources: Mapping[int, SourceFacts]) -> tuple[S
         missing, cover = holds(n)
         if not missing and cover >= MIN_COVERAGE:
             return Support.SUPPORTED, (n,), ""
-    # Cited wrongly or not at all: another single source may hold it all.
-    for n in sources:
-        if n in cited:
-            continue
-        missing, cover = holds(n)
-        if not missing and cover >= MIN_COVERAGE and (fs or len(words) >= 3):
-            return Support.SUPPORTED, (n,), f"found in [{n}]"
-    # A fact that differs from what the cited (or best-matching) source says in its place.
+    # A fact that differs from what the cited (or best-matching) source says in its place:
+    # checked before looking elsewhere, so that "10 days" found in some other clause does
+    # not excuse contradicting the clause that answers.
     candidates = cited or tuple(sorted(sources, key=lambda n: holds(n)[1], reverse=True)[:1])
     for n in candidates:
         missing, cover = holds(n)
@@ -82,6 +77,13 @@ def check_sentence(sentence: str, sources: Mapping[int, SourceFacts]) -> tuple[S
             if rival and f.kind in ("number", "place", "party"):
                 said = f"{f.text} {plural(f.unit, f.value)}" if f.unit else f.text
                 return Support.CONTRADICTED, (n,), f"[{n}] says {rival}, not {said}"
+    # Cited wrongly or not at all: another single source may hold it all.
+    for n in sources:
+        if n in cited:
+            continue
+        missing, cover = holds(n)
+        if not missing and cover >= MIN_COVERAGE and (fs or len(words) >= 3):
+            return Support.SUPPORTED, (n,), f"found in [{n}]"
     if not cited:
         return Support.UNSUPPORTED, (), "not found in the sources — check"
     missing, _cover = holds(cited[0])

@@ -20,7 +20,7 @@ from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Embedder, Generator
 from rag.query_scope import split_query
-from rag.quotes import QuotePicker
+from rag.quotes import QuotePicker, topic_words
 from rag.quotes import Relevance as QuoteRelevance
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage, Quote
@@ -36,16 +36,17 @@ class LibraryError(RuntimeError):
 
 @dataclass(frozen=True)
 class Gate:
-    """Whether the library holds anything to answer from, judged on the best quote: its
-    meaning (cosine to the question) and its share of the question's words. Thresholds
-    measured on cuad-dev questions against unrelated medical, legal and general ones
-    (tests/bench/answer_bench.py --gate)."""
+    """Whether the library holds anything to answer from, judged on the best quote (its
+    meaning, its share of the question's words) and on whether the question uses words
+    the library never does ("metformin" in a library of contracts). Thresholds measured
+    on cuad-dev questions against unrelated clinical, legal and general ones
+    (tests/bench/answer_bench.py)."""
 
-    min_score: float = 0.45  # QuotePicker score of the best sentence
-    min_similarity: float = 0.25
+    min_score: float = 0.5  # QuotePicker score of the best sentence
+    min_score_unknown: float = 0.8  # ... when some of the question's words are nowhere
 
-    def admits(self, rel: QuoteRelevance) -> bool:
-        return rel.score >= self.min_score and rel.similarity >= self.min_similarity
+    def admits(self, rel: QuoteRelevance, unknown: Sequence[str]) -> bool:
+        return rel.score >= (self.min_score_unknown if unknown else self.min_score)
 
 
 class Library:
@@ -167,6 +168,14 @@ class Library:
         """The verbatim quotes that answer ``question`` from ``passages`` (numbered 1..)."""
         return self.quotes.pick(split_query(question).clause, passages)
 
+    def answerable(self, question: str, rel: QuoteRelevance) -> bool:
+        """Whether the library holds something to answer ``question`` from (the gate)."""
+        return self.gate.admits(rel, self.unknown_words(question))
+
+    def unknown_words(self, question: str) -> list[str]:
+        """The words of what the question asks that no passage of the library uses."""
+        return self.manifest.unknown_words(topic_words(split_query(question).clause))
+
     def ask(
         self,
         question: str,
@@ -187,7 +196,7 @@ class Library:
             return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
         passages = self.search(question, k)
         first, rel = self.quote(question, passages)
-        if not passages or not self.gate.admits(rel):
+        if not passages or not self.answerable(question, rel):
             # Nothing here answers it: say so rather than let a model invent an answer.
             if on_quotes is not None:
                 on_quotes([])

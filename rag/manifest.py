@@ -414,3 +414,15 @@ class Manifest:
             ).fetchone()
         return int(row[0])
 
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        """The words no passage holds (as the keyword index stems them): "metformin" in a
+        library of contracts."""
+        out = []
+        with self._lock:
+            for w in dict.fromkeys(words):
+                row = self._db.execute(
+                    "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{w}"',)
+                ).fetchone()
+                if row is None:
+                    out.append(w)
+        return out

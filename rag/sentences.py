@@ -21,8 +21,8 @@ _ABBREVIATIONS = frozenset(
 # A hard break: a blank line, or a line that opens a bullet, a numbered or lettered item.
 _BREAK = re.compile(
     r"\n[^\S\n]*\n\s*"  # blank line
-    r"|\n(?=[^\S\n]*(?:[-*•]\s|\(?[a-z]{1,2}\)|\(?[ivxlc]{1,5}\)|\d{1,2}(?:\.\d{1,2})*\.?[^\S\n]|"
-    r"(?:ARTICLE|Article|SECTION|Section)[^\S\n]))"
+    r"|\n(?=[^\S\n]*(?:[-*•●][^\S\n]|\(?[a-z]{1,2}\)[^\S\n]|\(?[ivxlc]{1,5}\)[^\S\n]"
+    r"|\d{1,2}(?:\.\d{1,2})*[.)]?[^\S\n]+[A-Z(\"“]|(?:ARTICLE|Article|SECTION|Section)[^\S\n]))"
 )
 # A soft end: ".", "!", "?" or ";" (closing quotes/brackets allowed), then a space.
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|;(?:\s+(?:and|or)\b)?(?=\s)")
@@ -66,6 +66,18 @@ def spans(text: str, start: int = 0, end: int | None = None, min_span: int = MIN
             out[-1] = (out[-1][0], raw[-1][1])
         else:
             out.append((carry, raw[-1][1]))
+    return out
+
+
+def blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the paragraphs and numbered or lettered items of ``text``: what a
+    reader calls a clause. Sentences (:func:`spans`) nest inside them."""
+    cuts = [0, *(m.start() for m in _BREAK.finditer(text)), len(text)]
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        a, b = _trim(text, a, b)
+        if b > a:
+            out.append((a, b))
     return out
 
 

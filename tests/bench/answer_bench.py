@@ -19,6 +19,7 @@ cannot answer:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import statistics
@@ -73,6 +74,15 @@ UNANSWERABLE = [
 ]
 
 
+# The prompt before quotes were added (for --prompt before).
+BEFORE_PROMPT = (
+    "You answer questions about the user's documents. Use only the numbered sources "
+    "provided. After each statement, cite the source numbers in square brackets, "
+    "like [1] or [2][3]. If the sources do not contain the answer, say that the "
+    "documents do not say. Be concise and exact; quote key wording where it matters."
+)
+
+
 def sample(tests: list[dict[str, Any]], n: int = SAMPLE) -> list[dict[str, Any]]:
     """A fixed sample, spread over categories."""
     rng = random.Random(SEED)
@@ -103,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generate", type=int, default=0, help="answer this many questions of each set with the model")
     ap.add_argument("--model", type=Path, help="GGUF (default: the bundled Gemma 3 270M)")
     ap.add_argument("--show", type=int, default=0, help="print this many generated answers")
+    ap.add_argument("--prompt", default="current", choices=["current", "unquoted", "before"],
+                    help="prompt variant: current; passages without quotes only; the prompt before quotes")
+    ap.add_argument("--skip-gate", action="store_true", help="skip the gate sweep (all 544 questions)")
     args = ap.parse_args(argv)
 
     from rag.library import Library
@@ -125,24 +138,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  quoting latency after retrieval: p50 {statistics.median(ms):.0f} ms, "
               f"p95 {ms[int(0.95 * (len(ms) - 1))]:.0f} ms")
 
+        if args.skip_gate:
+            if args.generate:
+                generate(lib, picked[: args.generate], UNANSWERABLE[: args.generate], args)
+            return 0
+
         # The gate, on every cuad-dev question and every unanswerable one.
-        def rel(q: str) -> Any:
-            return lib.quote(q, lib.search(q, args.k))[1]
+        def rel(q: str) -> tuple[float, bool]:
+            return lib.quote(q, lib.search(q, args.k))[1].score, bool(lib.unknown_words(q))
 
         pos = [rel(t["query"]) for t in tests]
         neg = [rel(q) for q in UNANSWERABLE]
         g = lib.gate
-        fr = sum(not g.admits(r) for r in pos) / len(pos)
-        fa = sum(g.admits(r) for r in neg) / len(neg)
-        print(f"gate (score >= {g.min_score}, similarity >= {g.min_similarity}): "
-              f"answerable declined {fr:.3f} ({len(pos)}), unanswerable let through {fa:.3f} ({len(neg)})")
-        print("  sweep of min_score: " + "  ".join(
-            f"{s:.2f}: {sum(r.score < s for r in pos) / len(pos):.3f}/{sum(r.score >= s for r in neg) / len(neg):.3f}"
-            for s in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)))
-        print("  (declined answerable / let-through unanswerable)")
-        lo = sorted(r.score for r in neg)[-3:]
-        print(f"  highest unanswerable scores: {[round(x, 3) for x in lo]}; "
-              f"answerable p5 {sorted(r.score for r in pos)[len(pos) // 20]:.3f}")
+
+        def rates(lo: float, hi: float) -> tuple[float, float]:
+            def admits(r: tuple[float, bool]) -> bool:
+                return r[0] >= (hi if r[1] else lo)
+            return (sum(not admits(r) for r in pos) / len(pos), sum(admits(r) for r in neg) / len(neg))
+
+        fr, fa = rates(g.min_score, g.min_score_unknown)
+        print(f"gate (score >= {g.min_score}, or >= {g.min_score_unknown} with unknown words): "
+              f"answerable declined {fr:.3f} (of {len(pos)}), unanswerable let through {fa:.3f} (of {len(neg)})")
+        print(f"  questions with words the library never uses: answerable {sum(r[1] for r in pos)}, "
+              f"unanswerable {sum(r[1] for r in neg)}")
+        for hi in (0.7, 0.8, 0.9, 1.0):
+            print(f"  unknown words need {hi}: " + "  ".join(
+                "{:.2f}: {:.3f}/{:.3f}".format(lo, *rates(lo, hi)) for lo in (0.4, 0.45, 0.5, 0.55, 0.6, 0.65)))
+        print("  (min_score: declined answerable / let-through unanswerable)")
 
         if args.generate:
             generate(lib, picked[: args.generate], UNANSWERABLE[: args.generate], args)
@@ -150,18 +172,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str], args: argparse.Namespace) -> None:
+    import rag.answer
     from rag.generation import LlamaGenerator
     from rag.models import default_llm_path
     from rag.paths import models_dir
 
+    if args.prompt == "unquoted":
+        rag.answer.PROMPT_PASSAGES = "unquoted"
+    elif args.prompt == "before":
+        rag.answer.SYSTEM_PROMPT = BEFORE_PROMPT
+        lib.quotes.config = dataclasses.replace(lib.quotes.config, quotes=0)
     gen = LlamaGenerator(args.model or default_llm_path(models_dir()))
     gen.warm_up()
+    ttft: list[float] = []
     verdicts: Counter[str] = Counter()
     cited = bare = 0
     t0 = time.perf_counter()
     shown = 0
     for t in answerable:
-        ans = lib.ask(t["query"], gen, k=args.k, max_tokens=160)
+        first: list[float] = []
+        t1 = time.perf_counter()
+        ans = lib.ask(t["query"], gen, k=args.k, max_tokens=160,
+                      on_token=lambda _p, t1=t1, first=first: first or first.append(time.perf_counter() - t1))
+        ttft += first
         verdicts.update(c.verdict.value for c in ans.checks)
         cited += bool(ans.checks) and any(c.sources for c in ans.checks)
         bare += ans.text.strip().rstrip(".").lower() in ("yes", "no")
@@ -180,6 +213,8 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
     print("  sentences: " + ", ".join(f"{k} {v / total:.3f}" for k, v in sorted(verdicts.items())) + f" (of {total})")
     print(f"  answers citing a source: {cited / len(answerable):.3f}; bare yes/no answers: {bare}")
     print(f"  unanswerable declined (gate, or nothing supported): {declined / len(unanswerable):.3f}")
+    if ttft:
+        print(f"  time to first token (question to first streamed token): p50 {statistics.median(ttft):.2f} s")
     gen.close()
 
 

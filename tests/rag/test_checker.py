@@ -78,3 +78,13 @@ def test_facts_are_normalised() -> None:
     got = {(f.kind, f.value, f.unit) for f in facts("Pay $1,500,000.00 within thirty (30) days of March 3, 2020 in New York.")}
     assert {("number", "1500000", ""), ("number", "30", "day"), ("number", "2020", ""),
             ("month", "3", ""), ("place", "york", "")} <= got
+
+
+def test_a_number_found_in_another_clause_does_not_excuse_a_contradiction() -> None:
+    sources = {1: "PivX may terminate this Agreement upon thirty (30) days' written notice to Detto.",
+               2: "Detto shall pay each invoice within 10 days of receipt of notice."}
+    for sentence in ["PivX may terminate the agreement with 10 days' notice.",
+                     "PivX may terminate the agreement with 10 days' notice [1]."]:
+        (check,) = check_answer(sentence, sources)
+        assert check.verdict is Support.CONTRADICTED and check.sources == (1,), check
+        assert "thirty days" in check.reason
