@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-PROFILE_VERSION = 4  # raise when extraction changes: stored profiles are then read again
+PROFILE_VERSION = 5  # raise when extraction changes: stored profiles are then read again
 HEAD_CHARS = 4000  # the first page or two: where contracts name themselves and their parties
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
@@ -71,6 +71,10 @@ _BODY_START = re.compile(
     r"1\.\s*DEFINITIONS|Definitions\.)"
 )
 PREAMBLE_CHARS = 2500
+_JOINS = re.compile(r"(?:^|\s)(?:of|and|to|for|on)(?:\s|$)", re.I)  # a line that runs on
+_NUMBERED = re.compile(r"^\(?\d+(?:\.\d+)*[.)]?\s")  # "2. The agreement and order": a clause
+_AGREEMENT = re.compile(r"\bagreement\b", re.I)
+_AMENDED = re.compile(r"\b(?:that certain|the)\s+(?:fully executed\s+)?((?:[A-Z][\w-]*\s+){1,6}Agreement(?:\s+(?:Number|No\.?)\s+\w+)?)")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-4]\d)(?!\d)")
 
 
@@ -178,16 +182,39 @@ def _cover_parties(head: str) -> list[str]:
 
 
 def _title(head: str) -> str:
-    """The first short line near the top that names a kind of document."""
-    for line in head.splitlines()[:40]:
-        line = re.sub(r"\s+", " ", line).strip(" .:*-_")
-        if 6 <= len(line) <= 120 and _TITLE_WORDS.search(line):
-            letters = [c for c in line if c.isalpha()]
-            mostly_upper = letters and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
-            # A heading is in capitals or short; a sentence mentioning an agreement is neither.
-            if mostly_upper or len(line.split()) <= 8:
-                return line
-    return ""
+    """The first short line near the top that names a kind of document: an agreement if
+    there is one ("Contract No.: 1200166" is a reference above the title, not the title).
+    An amendment is titled after the agreement it amends, as people name it."""
+    lines = [x for x in (re.sub(r"\s+", " ", y).strip(" .:*-_") for y in head.splitlines()[:40]) if x]
+    headings = [i for i, x in enumerate(lines)
+                if 6 <= len(x) <= 120 and _TITLE_WORDS.search(x) and _heading_like(x) and not _NUMBERED.match(x)]
+    if not headings:
+        return ""
+    at = next((i for i in headings if _AGREEMENT.search(lines[i])), headings[0])
+    title = lines[at]
+    # A title set over several lines: "AMENDMENT AND TERMINATION / OF / JOINT VENTURE AGREEMENT".
+    while at > 0 and _continues_title(lines[at - 1]) and (
+        _JOINS.search(lines[at - 1]) or _JOINS.match(title)
+    ):
+        at -= 1
+        title = f"{lines[at]} {title}"
+    if title.lower().startswith("amendment") and not _AGREEMENT.search(title):
+        amended = _AMENDED.search(re.sub(r"\s+", " ", head[:1500]))
+        if amended:
+            title = f"{title} {amended.group(1)}"
+    return title
+
+
+def _continues_title(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return (len(line.split()) <= 6 and not any(c.isdigit() for c in line) and bool(letters)
+            and all(c.isupper() for c in letters) and not line.lower().startswith("exhibit"))
+
+
+def _heading_like(line: str) -> bool:
+    # A heading is in capitals or short; a sentence mentioning an agreement is neither.
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and (sum(c.isupper() for c in letters) >= 0.6 * len(letters) or len(line.split()) <= 8)
 
 
 def _dedupe(items: Sequence[str]) -> list[str]:
