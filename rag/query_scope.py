@@ -67,6 +67,7 @@ def _name_terms(text: str, file_name: bool = False) -> frozenset[str]:
 
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
+_CORE_TITLE = re.compile(r"^(.+?\bagreement)\b.+", re.I | re.S)
 _FILE_PARTS = re.compile(r"\s+-\s+")
 
 
@@ -116,8 +117,12 @@ class DocumentScorer:
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
             # Each part of a file name is a name of its own: "Acme - Supply Agreement".
             parts = [_name_terms(x, file_name=True) for x in _FILE_PARTS.split(stem)]
-            names = tuple(n for n in (*parts, *map(_name_terms, (prof.title, *prof.parties, *prof.aliases,
-                                                                   *prof.years))) if n)
+            # A long title goes by its head too: "Cooperation Agreement on Mobile Game
+            # Business" is "the cooperation agreement".
+            core = _CORE_TITLE.match(prof.title)
+            names = tuple(n for n in (*parts, *map(_name_terms, (prof.title, core.group(1) if core else "",
+                                                                   *prof.parties, *prof.aliases, *prof.years)))
+                          if n)
             head = frozenset().union(*names) if names else frozenset()
             body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
             profiles.append(_Profile(doc_id, head, body, names))
