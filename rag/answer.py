@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.cancel import CancelToken
-from rag.checker import check_answer, cited_numbers, ground_uncited
+from rag.checker import check_answer, cited_numbers, content_words, ground_uncited
 from rag.protocols import Generator
 from rag.types import Answer, Citation, Passage, Quote, Support
 
@@ -128,8 +128,9 @@ def answer(
     if cancel.is_set:
         return Answer(text, citations, generator.backend, cancelled=True, quotes=picked)
     evidence = {c.n: " ".join([c.passage.text, *(q.text for q in picked if q.n == c.n)]) for c in citations}
-    text = settle(ground_uncited(text, [evidence[c.n] for c in citations]), picked)
-    checks = check_answer(text, evidence)
+    text = settle(ground_uncited(text, [evidence[c.n] for c in citations]), picked, question)
+    # Our own notes (NOT_STATED, NOT_FOUND) are not claims about the documents.
+    checks = check_answer(text, evidence) if text not in (NOT_STATED, NOT_FOUND) else []
     if picked and checks and not any(c.verdict is Support.SUPPORTED for c in checks):
         # Nothing the model wrote is backed by the sources: say so, the quotes stay first.
         text = f"{text}\n\n{NOT_STATED}"
@@ -137,11 +138,19 @@ def answer(
 
 
 _BARE = re.compile(r"^\W*(?:yes|no)\W*(?:\[\d{1,2}\]\W*)*$", re.I)
+_YES_NO = re.compile(r"^\W*(?:yes|no)\b[,.;:!\s]*", re.I)
 
 
-def settle(text: str, quotes: Sequence[Quote]) -> str:
+def settle(text: str, quotes: Sequence[Quote], question: str = "") -> str:
     """A bare "Yes."/"No." (or nothing) is never the whole answer: the quotes above decide
-    it, and the answer says that the documents do not state it directly."""
+    it, and the answer says that the documents do not state it directly. "Yes, the
+    licensee may assign." to "May the licensee assign?" is as bare: it only repeats the
+    question."""
     if not text.strip() or _BARE.match(text):
         return NOT_STATED if quotes else NOT_FOUND
+    m = _YES_NO.match(text)
+    if m and question:
+        rest = content_words(text[m.end():])
+        if len(rest & content_words(question)) >= 0.8 * len(rest):
+            return NOT_STATED if quotes else NOT_FOUND
     return text

@@ -19,7 +19,6 @@ from rag.ingest import IngestPipeline, ProgressCallback
 from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Embedder, Generator
-from rag.query_scope import split_query
 from rag.quotes import QuotePicker, topic_words
 from rag.quotes import Relevance as QuoteRelevance
 from rag.retrieval import HybridRetriever, RetrievalConfig
@@ -166,7 +165,7 @@ class Library:
 
     def quote(self, question: str, passages: Sequence[Passage]) -> tuple[list[Quote], QuoteRelevance]:
         """The verbatim quotes that answer ``question`` from ``passages`` (numbered 1..)."""
-        return self.quotes.pick(split_query(question).clause, passages)
+        return self.quotes.pick(self._focus(question), passages)
 
     def answerable(self, question: str, rel: QuoteRelevance) -> bool:
         """Whether the library holds something to answer ``question`` from (the gate)."""
@@ -174,7 +173,13 @@ class Library:
 
     def unknown_words(self, question: str) -> list[str]:
         """The words of what the question asks that no passage of the library uses."""
-        return self.manifest.unknown_words(topic_words(split_query(question).clause))
+        return self.manifest.unknown_words(topic_words(self._focus(question)))
+
+    def _focus(self, question: str) -> str:
+        """What the question asks, without the words that name its document: "Acme Labs"
+        says which contract, not which sentence of it answers."""
+        named, rest = self.retriever.find_documents(question)
+        return rest if named and rest.strip() else question
 
     def ask(
         self,

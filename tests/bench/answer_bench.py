@@ -3,7 +3,7 @@
 Run by hand (not part of the test suite), on a library holding cuad-dev (as built by
 ``cuad_eval.py``, or ``docqa --library DIR ingest ../shared/corpus/cuad-dev/pdf``)::
 
-    .venv/bin/python tests/bench/answer_bench.py --library DIR [--generate 20] [--model FILE.gguf]
+    .venv/bin/python tests/bench/answer_bench.py --library DIR [--phrasing party] [--generate 20] [--model FILE.gguf]
 
 It prints, over a fixed sample of cuad-dev questions and a set of questions the contracts
 cannot answer:
@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cuad_eval import DEFAULT_CORPUS, gold_grams, grams, norm_file  # noqa: E402
+from phrasings import phrased_tests  # noqa: E402
 
 SAMPLE = 80
 SEED = 7
@@ -115,13 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=0, help="print this many generated answers")
     ap.add_argument("--prompt", default="current", choices=["current", "unquoted", "before"],
                     help="prompt variant: current; passages without quotes only; the prompt before quotes")
+    ap.add_argument("--phrasing", default="template",
+                    choices=["template", "title_party", "party", "title", "none"],
+                    help="how the sampled questions name their document (tests/bench/phrasings.py)")
     ap.add_argument("--skip-gate", action="store_true", help="skip the gate sweep (all 544 questions)")
     args = ap.parse_args(argv)
 
     from rag.library import Library
 
     tests = json.loads((args.corpus / "tests.json").read_text(encoding="utf-8"))
-    picked = sample(tests)
+    picked = sample(phrased_tests(tests, args.phrasing) if args.phrasing != "template" else tests)
     with Library(args.library) as lib:
         lib.search(picked[0]["query"], args.k)  # warm up
         covs, times = [], []

@@ -29,3 +29,16 @@ def test_no_citation_without_strong_evidence() -> None:
                  "Either party may terminate for convenience on thirty days notice."):
         assert ground_uncited(text, [LAW, TERM]) == text
     assert ground_uncited("Florida law governs.", []) == "Florida law governs."
+
+
+def test_a_bare_yes_or_no_is_never_the_whole_answer() -> None:
+    from rag.answer import NOT_FOUND, NOT_STATED, settle
+
+    question = "Do the licensor's affiliates have any licensing rights under this contract?"
+    quotes = ["a quote"]  # settle only asks whether there are any
+    assert settle("Yes.", quotes, question) == NOT_STATED  # type: ignore[arg-type]
+    assert settle("No [2].", quotes, question) == NOT_STATED  # type: ignore[arg-type]
+    assert settle("Yes, the licensor's affiliates have licensing rights.", quotes, question) == NOT_STATED  # type: ignore[arg-type]
+    assert settle("", [], question) == NOT_FOUND
+    kept = "Yes, affiliates may use the Licensed Marks in Canada [1]."
+    assert settle(kept, quotes, question) == kept  # type: ignore[arg-type]
