@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--generate", type=int, default=0, help="answer this many questions of each set with the model")
     ap.add_argument("--model", type=Path, help="GGUF (default: the bundled Gemma 3 270M)")
     ap.add_argument("--show", type=int, default=0, help="print this many generated answers")
-    ap.add_argument("--prompt", default="current", choices=["current", "unquoted", "before"],
-                    help="prompt variant: current; passages without quotes only; the prompt before quotes")
+    ap.add_argument("--prompt", default="default", choices=["default", "all", "unquoted", "before"],
+                    help="prompt variant: the default; all passages besides the quotes; only passages "
+                         "no quote comes from; the prompt before quotes")
     ap.add_argument("--phrasing", default="template",
                     choices=["template", "title_party", "party", "title", "none"],
                     help="how the sampled questions name their document (tests/bench/phrasings.py)")
@@ -181,8 +182,8 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
     from rag.models import default_llm_path
     from rag.paths import models_dir
 
-    if args.prompt == "unquoted":
-        rag.answer.PROMPT_PASSAGES = "unquoted"
+    if args.prompt in ("all", "unquoted"):
+        rag.answer.PROMPT_PASSAGES = args.prompt
     elif args.prompt == "before":
         rag.answer.SYSTEM_PROMPT = BEFORE_PROMPT
         lib.quotes.config = dataclasses.replace(lib.quotes.config, quotes=0)
