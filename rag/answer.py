@@ -13,7 +13,6 @@ from rag.types import Answer, Citation, Passage, Quote, Support
 
 __all__ = ["EMPTY_LIBRARY", "NOT_FOUND", "NOT_STATED", "answer", "cited_numbers", "fit_passages"]
 
-QUOTE_RESERVE = 900  # prompt tokens kept for the quotes (QuoteConfig.max_chars / ~3.5)
 # With quotes, which passages the model also reads in full: "all", or "unquoted" (only
 # those no quote comes from). Measured with Gemma 3 270M on 15 cuad-dev questions
 # (tests/bench/answer_bench.py --generate 15 --prompt ...): "unquoted" had 58% of its
@@ -49,9 +48,19 @@ def format_quote(q: Quote) -> str:
     return f"[{q.n}] \u201c{' '.join(q.text.split())}\u201d"
 
 
+def _quote_block(quotes: Sequence[Quote]) -> str:
+    return ("Key quotes:\n" + "\n".join(format_quote(q) for q in quotes) + "\n\n") if quotes else ""
+
+
 def build_user_prompt(question: str, sources: Sequence[str], quotes: Sequence[Quote] = ()) -> str:
-    head = ("Key quotes:\n" + "\n".join(format_quote(q) for q in quotes) + "\n\n") if quotes else ""
-    return head + "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question.strip()}"
+    return _quote_block(quotes) + "Sources:\n\n" + "\n\n".join(sources) + f"\n\nQuestion: {question.strip()}"
+
+
+def _fit_quotes(generator: Generator, quotes: list[Quote], tokens: int) -> list[Quote]:
+    """The best quotes (they come best first) whose block fits in ``tokens``."""
+    while quotes and generator.count_tokens(_quote_block(quotes)) > tokens:
+        quotes = quotes[:-1]
+    return quotes
 
 
 def fit_passages(
@@ -108,18 +117,27 @@ def answer(
     """
     cancel = cancel or CancelToken()
     answer_tokens = min(answer_tokens, max(64, generator.context_size // 4))
-    reserve = QUOTE_RESERVE if quotes is not None and generator.context_size >= 2048 else 0
+    # The quotes go first in the prompt: passages fill what they leave, and at most half
+    # of the room for sources goes to quotes (fewer quotes in a small context).
+    room = generator.context_size - answer_tokens - generator.count_tokens(SYSTEM_PROMPT) - 64
+    everything = quotes(passages) if quotes is not None else []
+    first = _fit_quotes(generator, everything, room // 2)
+    reserve = generator.count_tokens(_quote_block(first)) if first else 0
     chosen = fit_passages(generator, question, passages, answer_tokens, reserve)
     if not chosen:
         if on_quotes is not None:
             on_quotes([])
         return Answer(NOT_FOUND, [], generator.backend, grounded=False)
-    picked = quotes(chosen) if quotes is not None else []
+    # Numbers follow the passages the model sees; quotes of passages left out are dropped.
+    # The reader sees every quote; a small context gives the model only those that fit.
+    picked = everything if quotes is None or chosen == list(passages[: len(chosen)]) else quotes(chosen)
+    picked = [q for q in picked if q.n <= len(chosen)]
+    prompted = _fit_quotes(generator, picked, reserve)
     if on_quotes is not None:
         on_quotes(picked)
-    quoted = {q.n for q in picked} if PROMPT_PASSAGES == "unquoted" else set()
+    quoted = {q.n for q in prompted} if PROMPT_PASSAGES == "unquoted" else set()
     sources = [format_source(i + 1, p) for i, p in enumerate(chosen) if i + 1 not in quoted]
-    user = build_user_prompt(question, sources, picked)
+    user = build_user_prompt(question, sources, prompted)
     parts: list[str] = []
     for piece in generator.stream(SYSTEM_PROMPT, user, answer_tokens, cancel):
         parts.append(piece)

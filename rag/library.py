@@ -75,6 +75,7 @@ class Library:
         return self.root.name
 
     def close(self) -> None:
+        self.index.close()
         self.manifest.close()
 
     def __enter__(self) -> Library:
@@ -116,6 +117,7 @@ class Library:
     def rebuild_index(self, force: bool = False) -> int:
         """Recreate the vector index from the manifest's stored embeddings."""
         if force:
+            self.index.close()
             shutil.rmtree(self.root / INDEX_DIR, ignore_errors=True)
             self.index = ChromaIndex(self.root / INDEX_DIR)
             self.retriever.index = self.index

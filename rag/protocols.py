@@ -54,6 +54,8 @@ class VectorIndex(Protocol):
 
     def reset(self) -> None: ...
 
+    def close(self) -> None: ...
+
 
 TokenCallback = Callable[[str], None]
 

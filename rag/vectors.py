@@ -78,5 +78,13 @@ class ChromaIndex:
         """Drop and recreate the collection (used when rebuilding from the manifest)."""
         self._collection()
         self._client.delete_collection(COLLECTION)
-        self._col = None
-        self._collection()
+        self._col = self._client.get_or_create_collection(
+            COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def close(self) -> None:
+        """Let go of Chroma's process-wide handle on this folder: a later index at the same
+        path (after the folder was deleted and rebuilt) must not inherit a dead one."""
+        if self._client is not None:
+            self._client.close()
+        self._client = self._col = None
