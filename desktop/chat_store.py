@@ -61,27 +61,16 @@ class SourceRef:
 
 
 @dataclass
-class QuoteRef:
+class QuoteRef(SourceRef):
     """A verbatim quote: ``text`` is the page's text from ``start`` to ``end``, so the
     viewer highlights exactly these sentences (not the whole passage ``n``)."""
 
-    n: int
-    file: str
-    page: int
-    start: int
-    end: int
-    text: str
-    doc_id: int = 0
-    path: str = ""
-    heading: str = ""
     where: str = ""  # the engine's location for the quote itself ("page 2, § 3.2"), if any
 
     @classmethod
     def from_quote(cls, q: Quote) -> QuoteRef:
         p = q.passage
-        where = getattr(q, "location", "")
-        return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading,
-                   where if isinstance(where, str) else "")
+        return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading, q.location)
 
     @property
     def location(self) -> str:
