@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.library import Library
+from rag.quotes import QuoteConfig, QuotePicker
 from rag.sentences import spans
+from rag.types import Passage
 
 
 def test_quotes_are_exact_sentences_that_answer(library: Library, sample_pdf: Path) -> None:
@@ -51,3 +53,23 @@ def test_spans_respect_clauses_abbreviations_and_wrapped_lines() -> None:
         "(b) it shall not assign this\nAgreement without consent.",
         "13. TERM\nThe term is thirty (30) days. See Sec. 4 hereof.",
     ]
+
+
+def test_a_clause_reaching_into_a_chosen_quote_is_trimmed_not_dropped(embedder) -> None:
+    # A long numbered clause: its heading sentence is quoted first (widened to its
+    # neighbours); the sentence that states the law lies beyond that quote, and its own
+    # clause reaches back into it. It must still be quoted: the part not quoted yet.
+    page = ("16.10. Dispute Settlement; Governing Law. Any dispute arising out of this Agreement shall "
+            "first be referred to the responsible executives of each party. If they cannot settle it "
+            "within thirty (30) days, the dispute shall be finally settled by arbitration in San "
+            "Francisco under the rules of the ICC. The arbitral award shall be final and binding upon "
+            "the parties. This Agreement shall be governed by the law of California, and the "
+            "arbitrators shall apply California law to the merits of any dispute.")
+    passage = Passage(doc_id=1, file="supply.pdf", page=1, start=0, end=len(page), text=page,
+                      heading="", score=1.0)
+    picker = QuotePicker(embedder, lambda _doc, _page: page, QuoteConfig(clause_chars=360, max_chars=2000))
+    quotes, _rel = picker.pick("What is the governing law and how are disputes settled?", [passage])
+    assert any("governed by the law of California" in q.text for q in quotes)
+    ranges = sorted((q.start, q.end) for q in quotes)
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:]))  # no text quoted twice
+    assert all(page[q.start : q.end] == q.text == q.text.strip() for q in quotes)
