@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import rag  # noqa: F401, I001  (offline switches first)
@@ -103,6 +103,31 @@ class DesktopApp:
         self.engine.shutdown()
 
 
+STARTUP_TRACE = "DOCQA_STARTUP_TRACE"
+
+
+class _FirstExpose(QObject):
+    """With DOCQA_STARTUP_TRACE set, print the wall-clock time at which the main window is
+    first painted (on screen), then quit if its value is "quit": what
+    tests/bench/startup_bench.py times."""
+
+    def __init__(self, app: QApplication, quit_after: bool) -> None:
+        super().__init__()
+        self.app = app
+        self.quit_after = quit_after
+        self.done = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if not self.done and event.type() in (QEvent.Type.Expose, QEvent.Type.Paint):
+            self.done = True
+            import time
+
+            print(f"docqa-window-exposed {time.time():.3f}", flush=True)
+            if self.quit_after:
+                QTimer.singleShot(0, self.app.quit)
+        return False
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="docqa-desktop", description="Private document Q&A on this computer.")
     p.add_argument("--smoke", nargs=2, metavar=("FILE", "QUESTION"),
@@ -135,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         desktop.apply_settings(Settings(**{**vars(desktop.settings), "model_path": str(args.model)}))
     if args.dark or os.environ.get("DOCQA_THEME") == "dark":
         apply_theme(app, "dark")
+    trace = os.environ.get(STARTUP_TRACE, "")
+    if trace:
+        tracer = _FirstExpose(app, trace == "quit")
+        desktop.window.installEventFilter(tracer)
     desktop.start()
     return app.exec()
 
