@@ -55,13 +55,21 @@ class DesktopApp:
         self.engine = Engine(self.runner, self.folders, self.data_dir / "models")
         apply_theme(app, self.settings.theme)
         follow_system(app, lambda: self.settings.theme)
-        self.window = MainWindow(self.engine, lambda: self.settings, ui_state)
+        self.window = MainWindow(self.engine, lambda: self.settings, ui_state, open_last=False)
+        # The window shows before the last library's index loads (seconds with chromadb).
+        self.window.open_last_library()
         self.window.settings_requested.connect(self.open_settings)
         self.window.about_requested.connect(self.show_first_run)
         app.aboutToQuit.connect(self.shutdown)
         if load_model:
             self.engine.load_model(self.settings)
-        self.runner.submit("Loading the embedding model", "embedder", lambda ctx: self._warm(embedder))
+        warm = self.runner.submit("Loading the embedding model", "embedder", lambda ctx: self._warm(embedder))
+        warm.finished.connect(lambda _r: self.window.set_embedder_state(self._hardware(embedder)))
+
+    @staticmethod
+    def _hardware(embedder: Embedder) -> str:
+        hw = getattr(embedder, "hardware", None)
+        return f"Embeddings on {hw}" if hw is not None else ""
 
     @staticmethod
     def _warm(embedder: Embedder) -> None:
