@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import rag  # noqa: F401, I001  (offline switches first)
@@ -55,13 +55,21 @@ class DesktopApp:
         self.engine = Engine(self.runner, self.folders, self.data_dir / "models")
         apply_theme(app, self.settings.theme)
         follow_system(app, lambda: self.settings.theme)
-        self.window = MainWindow(self.engine, lambda: self.settings, ui_state)
+        self.window = MainWindow(self.engine, lambda: self.settings, ui_state, open_last=False)
+        # The window shows before the last library's index loads (seconds with chromadb).
+        self.window.open_last_library()
         self.window.settings_requested.connect(self.open_settings)
         self.window.about_requested.connect(self.show_first_run)
         app.aboutToQuit.connect(self.shutdown)
         if load_model:
             self.engine.load_model(self.settings)
-        self.runner.submit("Loading the embedding model", "embedder", lambda ctx: self._warm(embedder))
+        warm = self.runner.submit("Loading the embedding model", "embedder", lambda ctx: self._warm(embedder))
+        warm.finished.connect(lambda _r: self.window.set_embedder_state(self._hardware(embedder)))
+
+    @staticmethod
+    def _hardware(embedder: Embedder) -> str:
+        hw = getattr(embedder, "hardware", None)
+        return f"Embeddings on {hw}" if hw is not None else ""
 
     @staticmethod
     def _warm(embedder: Embedder) -> None:
@@ -103,6 +111,31 @@ class DesktopApp:
         self.engine.shutdown()
 
 
+STARTUP_TRACE = "DOCQA_STARTUP_TRACE"
+
+
+class _FirstExpose(QObject):
+    """With DOCQA_STARTUP_TRACE set, print the wall-clock time at which the main window is
+    first painted (on screen), then quit if its value is "quit": what
+    tests/bench/startup_bench.py times."""
+
+    def __init__(self, app: QApplication, quit_after: bool) -> None:
+        super().__init__()
+        self.app = app
+        self.quit_after = quit_after
+        self.done = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if not self.done and event.type() in (QEvent.Type.Expose, QEvent.Type.Paint):
+            self.done = True
+            import time
+
+            print(f"docqa-window-exposed {time.time():.3f}", flush=True)
+            if self.quit_after:
+                QTimer.singleShot(0, self.app.quit)
+        return False
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="docqa-desktop", description="Private document Q&A on this computer.")
     p.add_argument("--smoke", nargs=2, metavar=("FILE", "QUESTION"),
@@ -135,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         desktop.apply_settings(Settings(**{**vars(desktop.settings), "model_path": str(args.model)}))
     if args.dark or os.environ.get("DOCQA_THEME") == "dark":
         apply_theme(app, "dark")
+    trace = os.environ.get(STARTUP_TRACE, "")
+    if trace:
+        tracer = _FirstExpose(app, trace == "quit")
+        desktop.window.installEventFilter(tracer)
     desktop.start()
     return app.exec()
 

@@ -29,7 +29,16 @@ class MainWindow(QMainWindow):
     settings_requested = Signal()
     about_requested = Signal()  # show where the data lives (the first-run screen)
 
-    def __init__(self, engine: Engine, settings: Callable[[], Settings], ui_state: UiState | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Callable[[], Settings],
+        ui_state: UiState | None = None,
+        *,
+        open_last: bool = True,
+    ) -> None:
+        """``open_last=False``: the caller opens the last library (:meth:`open_last_library`)
+        once the window is on screen; opening one loads its vector index, seconds at start-up."""
         super().__init__()
         self.engine = engine
         self._settings = settings
@@ -66,6 +75,9 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel(engine.model_state)
         self.model_label.setAccessibleName("Model status")
         self.statusBar().addPermanentWidget(self.model_label)
+        self.embedder_label = QLabel("")
+        self.embedder_label.setAccessibleName("Embedding model status")
+        self.statusBar().addPermanentWidget(self.embedder_label)
         settings_btn = QToolButton()
         settings_btn.setText("Settings…")
         settings_btn.setAccessibleName("Settings")
@@ -86,7 +98,33 @@ class MainWindow(QMainWindow):
         self._build_menus()
         if ui_state is not None:
             ui_state.restore(self, self.splitters)
-        self.libraries.refresh(select=settings().last_library)
+        if open_last:
+            self.libraries.refresh(select=settings().last_library)
+
+    def open_last_library(self) -> Job | None:
+        """Open the last library on its own lane (its index loads off the UI thread, and an
+        ingest into it queues behind), then list it; the window is usable meanwhile."""
+        name = self._settings().last_library
+        if not name or name not in self.engine.folders.names():
+            self.libraries.refresh(select=name)
+            return None
+        self.libraries.list.blockSignals(True)  # listed and highlighted now, opened below
+        try:
+            self.libraries.refresh(select=name)
+        finally:
+            self.libraries.list.blockSignals(False)
+        self.statusBar().showMessage(f"Opening {name}…")
+        job = self.engine.runner.submit(f"Opening {name}", f"ingest:{name}", lambda ctx: self.engine.folders.open(name))
+        job.ended.connect(self._on_last_library_opened)
+        return job
+
+    def _on_last_library_opened(self) -> None:
+        self.statusBar().clearMessage()
+        self._on_library_selected(self.libraries.current())  # the user may have picked another
+
+    def set_embedder_state(self, text: str) -> None:
+        self.embedder_label.setText(text)
+        self.embedder_label.setToolTip("Where the embedding model runs (search and adding documents)")
 
     # -- menus and shortcuts --------------------------------------------------------------
     def _action(self, menu_name: str, text: str, slot: Callable[[], object], keys: QKeySequence | QKeySequence.StandardKey | str = "") -> QAction:

@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=512)
 
     sub.add_parser("rebuild-index", help="recreate the vector index from the manifest")
+
+    p = sub.add_parser("info", help="the models, where they run, and the library")
+    p.add_argument("--json", action="store_true")
     return ap
 
 
@@ -110,6 +113,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         counts = ", ".join(f"{o.value} {report.count(o)}" for o in Outcome if report.count(o))
         print(f"{counts} ({secs:.1f} s)")
+        hw = getattr(lib.embedder, "hardware", None)
+        passages = sum(r.chunks for r in report.results)
+        if hw is not None and passages:
+            print(f"embedded {passages} passages on {hw} ({passages / secs:.0f}/s)")
         for r in report.failed:
             print(f"  FAILED  {r.name}: {r.reason}")
     if report.cancelled:
@@ -251,10 +258,53 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    """What a support call needs first: the versions, the models, and where each runs."""
+    import torch
+
+    import rag as rag_pkg
+    from rag.embedder import SentenceTransformerEmbedder, choose_device
+    from rag.generation import llama_info, physical_cores
+    from rag.models import default_llm_file
+
+    emb = SentenceTransformerEmbedder()
+    hw = choose_device(torch)
+    llm = default_llm_file(models_dir())
+    info: dict[str, Any] = {
+        "version": rag_pkg.__version__,
+        "embedder": {"name": emb.name, "path": str(emb.path), "device": hw.device,
+                     "precision": hw.precision, "reason": hw.reason, "torch": torch.__version__},
+        "language_model": {"path": str(llm), "present": llm.is_file(), "threads": physical_cores(),
+                           **llama_info()},
+        "library": {"path": str(args.library or default_library())},
+    }
+    lib_dir = Path(info["library"]["path"])
+    if (lib_dir / "manifest.sqlite3").exists():
+        lib = _open(args)
+        try:
+            docs = lib.documents()
+            info["library"].update(documents=len(docs), passages=sum(d.chunks for d in docs))
+        finally:
+            lib.close()
+    if args.json:
+        print(json.dumps(info, indent=1))
+        return EXIT_OK
+    e, m, lb = info["embedder"], info["language_model"], info["library"]
+    print(f"docqa {info['version']}")
+    print(f"embedding model: {e['name']} on {hw}  (torch {e['torch']})")
+    print(f"  {e['path']}")
+    gpu = "GPU offload available" if m["gpu_offload"] else "CPU only"
+    print(f"language model: {m['path']}{'' if m['present'] else ' (not assembled yet)'}")
+    print(f"  llama.cpp {m['llama_cpp']}, {gpu}, {m['threads']} threads")
+    extra = f": {lb['documents']} documents, {lb['passages']} passages" if "documents" in lb else " (empty)"
+    print(f"library: {lb['path']}{extra}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
-                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild}
+                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

