@@ -35,10 +35,14 @@ DECLINED_QUOTES = "Closest passages found (they may not answer the question)"
 
 
 def _where(file: str, location: str) -> str:
-    """"nda.pdf, page 2 › 12.3 Termination", a long heading shortened."""
+    """"nda.pdf, page 2 › 12.3 Termination", a long heading shortened; an attachment's
+    location already names its message: "matter/retainer.eml › lease.pdf, page 1"."""
+    base = file.rsplit("/", 1)[-1]
+    if location.startswith(base) and len(location) > len(base):
+        file, location = file + location[len(base):], ""
     if len(location) > 60:
         location = location[:60].rsplit(" ", 1)[0] + " …"
-    return html.escape(f"{file}, {location}")
+    return html.escape(f"{file}, {location}" if location else file)
 
 
 def _cite_links(i: int, text: str, known: set[int]) -> str:

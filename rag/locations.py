@@ -54,8 +54,9 @@ def locate(doc: ParsedDocument, page: Page, start: int, end: int) -> str:
     where = anchor_location(page, start, end)
     if not doc.where:
         return where
-    if where:
-        return f"{doc.where}, {where}" if where.startswith("sheet ") else f"{doc.where} › {where}"
+    if where:  # "mail.eml › bills.xlsx, sheet Invoices, rows 2–4" but "mail.eml › memo.docx › Fees › ¶ 2"
+        plain = where.split(" ", 1)[0] in ("sheet", "row", "rows", "line", "lines", "slide")
+        return f"{doc.where}{', ' if plain else ' › '}{where}"
     # An attachment with pages (a PDF attached to an e-mail): its own page.
     return f"{doc.where}, page {page.number}" if len(doc.pages) > 1 or doc.kind == "pdf" else doc.where
 

@@ -139,7 +139,8 @@ def parse_eml(raw: bytes) -> ParsedDocument:
             if ctype == "message/rfc822":
                 data = _attached_message(att)
             else:
-                data = att.get_payload(decode=True) or b""
+                payload = att.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
             if not data:
                 continue
             inline = att.get_content_disposition() == "inline" or att["content-id"]
