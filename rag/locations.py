@@ -41,6 +41,8 @@ def anchor_location(page: Page, start: int, end: int) -> str:
     offsets = [a.offset for a in anchors]
     i = max(0, bisect_right(offsets, start) - 1)
     j = max(i, bisect_right(offsets, max(start, end - 1)) - 1)
+    if i < j and not anchors[i].unit and anchors[i + 1].context == anchors[i].context:
+        i += 1  # a chunk opening on a heading is located by the paragraphs under it
     first, last = anchors[i], anchors[j]
     a = _n_at(page, first, max(start, first.offset))
     if (last.context, last.unit) == (first.context, first.unit):

@@ -189,7 +189,7 @@ class IsolatedParser:
         self._registry.check(path)  # the cheap refusals need no worker
         worker = self._start()
         limit = self._timeout if self._timeout is not None else timeout_for(path)
-        if ocr and self._timeout is None:
+        if ocr and self._timeout is None and path.suffix.lower().lstrip(".") in ocr_budget.KINDS:
             limit += ocr_budget.BUDGET_S
         deadline = time.monotonic() + limit
         request = (str(path), ocr)

@@ -17,6 +17,7 @@ PAGE_TIMEOUT_S = 60  # one page at 300 dpi takes a few seconds; a minute means i
 BUDGET_S = 600.0  # per document; the parent's deadline for an OCR parse adds this
 MIN_CONFIDENCE = 45.0  # below this mean word confidence a page's text is mostly guesses
 DPI = 300  # what Tesseract is tuned for
+KINDS = ("pdf", "png", "jpg", "jpeg", "tif", "tiff")  # the files that may need OCR
 
 
 @dataclass(frozen=True)

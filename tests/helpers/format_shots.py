@@ -2,10 +2,10 @@
 
     PYTHONPATH=. xvfb-run -a env QT_QPA_PLATFORM=xcb .venv/bin/python -m tests.helpers.format_shots OUTDIR MODEL.gguf
 
-Makes the matter folder (tests/helpers/matter.py), drops it on the window, asks one
-question whose sources come from a Word file, an e-mail attachment and a spreadsheet,
-and saves: the window with the answer's sources list, then the viewer opened on each
-of the three sources. Exits 1 with the reason if a source is missing.
+Makes the matter folder (tests/helpers/matter.py), drops it on the window, asks two
+questions whose sources include a Word file's section, an e-mail attachment and a
+spreadsheet's rows, and saves: the window with each answer's sources list, then the viewer
+opened on each of the three sources. Exits 1 with the reason if a source is missing.
 """
 
 from __future__ import annotations
@@ -23,14 +23,21 @@ from desktop.smoke import SmokeRun, drop_files
 from rag.types import IngestReport
 from tests.helpers.matter import make_matter
 
-QUESTION = "What is the Abernathy arbitration retainer amount, the monthly lease rent, and the termination notice?"
+# Each question and the sources its answer must show (retrieval decides what is cited).
+QUESTIONS = [
+    ("How much notice ends the engagement, and what is the monthly rent in the lease?", ("docx", "attachment")),
+    ("What was Abernathy Holdings billed for the arbitration retainer?", ("sheet",)),
+]
+MARKS = {"docx": lambda s: s.file.endswith(".docx") and "›" not in s.file and "¶" in s.location,
+         "attachment": lambda s: "›" in s.file, "sheet": lambda s: s.location.startswith("sheet ")}
 
 
 class Shots(SmokeRun):
     def __init__(self, desktop: object, folder: Path, out: Path) -> None:
-        super().__init__(desktop, folder, QUESTION, None)
+        super().__init__(desktop, folder, QUESTIONS[0][0], None)
         self.out = out
-        self.todo: list[tuple[str, int]] = []
+        self.asked = 0
+        self.todo: list[tuple[str, int, int]] = []  # (label, exchange, source n)
 
     def start(self) -> None:
         self.window.libraries.create_library("Matter")
@@ -49,28 +56,30 @@ class Shots(SmokeRun):
     def _on_answered(self, ex: Exchange) -> None:
         i = len(self.window.chat.chat().exchanges) - 1
         for s in ex.sources:
-            print(f"source [{s.n}] {s.file} | {s.location}")
-        wanted = {"docx": ".docx", "attachment": "›", "sheet": "sheet "}
-        for label, mark in wanted.items():
-            hit = next((s for s in ex.sources if mark in (s.file if label != "sheet" else s.location)
-                        and (label != "docx" or "›" not in s.file)), None)
+            print(f"[{i}] source [{s.n}] {s.file} | {s.location}")
+        for label in QUESTIONS[self.asked][1]:
+            hit = next((s for s in ex.sources if MARKS[label](s)), None)
             if hit is None:
-                self.fail(f"no {label} source in the answer")
+                self.fail(f"no {label} source in the answer to {ex.question!r}")
                 return
-            self.todo.append((label, hit.n))
-        self.exchange = i
-        QTimer.singleShot(300, self._shoot)
+            self.todo.append((label, i, hit.n))
+        QTimer.singleShot(300, self._next)
+
+    def _next(self) -> None:
+        self.window.grab().save(str(self.out / f"sources-list-{self.asked + 1}.png"))
+        self.asked += 1
+        if self.asked < len(QUESTIONS):
+            self.window.chat.ask(QUESTIONS[self.asked][0])
+        else:
+            self._shoot()
 
     def _shoot(self) -> None:
-        if not hasattr(self, "_first_done"):
-            self._first_done = True
-            self.window.grab().save(str(self.out / "sources-list.png"))
         if not self.todo:
             self.done = True
             QApplication.instance().exit(0)  # type: ignore[union-attr]
             return
-        label, n = self.todo.pop(0)
-        self.window.chat._on_anchor(QUrl(f"passage:{self.exchange}:{n}"))
+        label, i, n = self.todo.pop(0)
+        self.window.chat._on_anchor(QUrl(f"passage:{i}:{n}"))
         QTimer.singleShot(300, lambda: (self.window.grab().save(str(self.out / f"viewer-{label}.png")),
                                         self._shoot()))
 

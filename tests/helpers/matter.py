@@ -20,10 +20,17 @@ def make_docx(path: Path) -> Path:
 
     d = docx.Document()
     d.add_heading("Engagement letter", 1)
-    d.add_paragraph("Harbor Legal will represent Northwind Clinics in the lease dispute.")
+    d.add_paragraph("Harbor Legal will represent Northwind Clinics in the lease dispute with Calder "
+                    "Properties, including the mediation in April and, if it fails, the hearing before the "
+                    "county court. We will keep you informed of every step and of the costs as they arise.")
     d.add_heading("12 Termination", 2)
-    d.add_paragraph("Either side may end this engagement with 14 days notice in writing.")
-    d.add_paragraph("On termination the client pays for work done until the notice ends.")
+    d.add_paragraph("Either side may end this engagement with 14 days notice in writing. Notice given by "
+                    "e-mail counts as notice in writing when the other side acknowledges it. Notice runs "
+                    "from the day it is received, and a notice received on a weekend runs from Monday.")
+    d.add_paragraph("On termination the client pays for work done until the notice ends, and we hand over "
+                    "the file to the client or to the lawyers the client names. Fees already paid for "
+                    "work not yet done are refunded within thirty days of the end of the notice period, "
+                    "and any retainer held in our client account is returned with a final statement.")
     d.add_heading("13 Fees", 2)
     t = d.add_table(rows=3, cols=3)
     rows = [["Task", "Hours", "Rate"], ["Lease review", "6", "310"], ["Mediation brief", "11", "290"]]

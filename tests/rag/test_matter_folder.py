@@ -60,7 +60,7 @@ def test_scan_is_read_after_the_text_files_and_noted(lib: Library) -> None:
 @pytest.mark.parametrize(("query", "file", "location"), [
     ("Abernathy arbitration retainer amount", "matter/billing.xlsx", "sheet Invoices, rows 2–14"),
     ("rent per month", "matter/retainer.eml › lease.pdf", "retainer.eml › lease.pdf, page 1"),
-    ("Mediation brief hours rate", "matter/engagement.docx", "Engagement letter"),
+    ("how much notice ends the engagement", "matter/engagement.docx", "Engagement letter › 12 Termination › ¶ 1"),
     ("signed retainer hearing", "matter/retainer.eml", "From Jane Roe, 2 Mar 2026, Subject: Retainer and lease documents"),
     ("Tom Ruiz latex", "matter/allergies.csv", "rows 2–3"),
 ])
@@ -98,8 +98,12 @@ def test_cli_search_and_ask_json_carry_the_location(matter: dict[str, Path], tmp
         pytest.skip("unshare -rn is not available here")
     lib = tmp_path / "cli-lib"
     folder = matter["docx"].parent
-    r = docqa(lib, "ingest", str(folder / "billing.xlsx"), str(folder / "retainer.eml"))
+    r = docqa(lib, "ingest", str(folder / "fax.pdf"), str(folder / "billing.xlsx"), str(folder / "retainer.eml"))
     assert r.returncode == 0, r.stdout + r.stderr
+    if ocr.available():  # the scan, read by OCR with no network at all, says so
+        assert "NOTE    fax.pdf: page 1 of 1 read by OCR" in r.stdout
+        fax = json.loads(docqa(lib, "search", "patient discharged cardiology", "-k", "1", "--json").stdout)
+        assert fax[0]["file"] == "fax.pdf" and fax[0]["location"] == "page 1"
     hits = json.loads(docqa(lib, "search", "arbitration retainer Abernathy", "-k", "3", "--json").stdout)
     assert set(hits[0]) == {"file", "page", "location", "start", "end", "text", "score"}
     assert {"file": "billing.xlsx", "location": "sheet Invoices, rows 2–14"} in [
