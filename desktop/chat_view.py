@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.chat_store import Chat, ChatStore, Exchange, SourceRef
 from desktop.engine import Engine
 from desktop.jobs import Job
+from rag.locations import cite
 from rag.types import Answer, Quote
 
 _CITE = re.compile(r"\[(\d{1,2})\]")
@@ -37,9 +38,7 @@ DECLINED_QUOTES = "Closest passages found (they may not answer the question)"
 def _where(file: str, location: str) -> str:
     """"nda.pdf, page 2 › 12.3 Termination", a long heading shortened; an attachment's
     location already names its message: "matter/retainer.eml › lease.pdf, page 1"."""
-    base = file.rsplit("/", 1)[-1]
-    if location.startswith(base) and len(location) > len(base):
-        file, location = file + location[len(base):], ""
+    file, location = cite(file, location)
     if len(location) > 60:
         location = location[:60].rsplit(" ", 1)[0] + " …"
     return html.escape(f"{file}, {location}" if location else file)

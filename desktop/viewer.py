@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from desktop.chat_store import SourceRef
 from desktop.widgets import button
 from rag.attachments import SEPARATOR as ATTACHMENT
+from rag.locations import cite
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text
@@ -213,7 +214,9 @@ class SourceViewer(QWidget):
     def _title(self, note: str = "") -> None:
         assert self.source is not None
         if not self.page_count and self.source.where:  # text shown: where in the words of its format
-            self.title.setText(f"<b>{html.escape(self.source.file)}</b> — {html.escape(self.source.where)}{note}")
+            file, where = cite(self.source.file, self.source.where)
+            shown = f"<b>{html.escape(file)}</b>" + (f" — {html.escape(where)}" if where else "")
+            self.title.setText(shown + note)
             return
         self.title.setText(f"<b>{self.source.file}</b> — page {self.current_page}"
                            + (f" of {self.page_count}" if self.page_count else "") + note)

@@ -74,3 +74,13 @@ def line_anchors(text: str, headings: list[tuple[int, str]], first_line: int = 1
         else:
             out.append(Anchor(off, title, "line", n))
     return tuple(out)
+
+
+def cite(file: str, location: str) -> tuple[str, str]:
+    """``(file, location)`` to show together, without naming an attachment twice:
+    ("matter/mail.eml › lease.pdf", "mail.eml › lease.pdf, page 1") shows as
+    ("matter/mail.eml › lease.pdf, page 1", "")."""
+    base = file.rsplit("/", 1)[-1]
+    if location.startswith(base) and len(location) > len(base):
+        return file + location[len(base):], ""
+    return file, location

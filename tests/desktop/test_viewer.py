@@ -166,6 +166,7 @@ def test_text_source_opens_at_its_format_location(qtbot, tmp_path: Path) -> None
                     where="mail.eml › lease.pdf, page 1")
     viewer.show_source(att)
     assert "mail.eml › lease.pdf, page 1" in viewer.title.text() and "cannot open" not in viewer.title.text()
+    assert viewer.title.text().count("lease.pdf") == 1  # the attachment named once
 
 
 def test_sources_list_names_an_attachment_once() -> None:
