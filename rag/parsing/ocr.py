@@ -72,8 +72,8 @@ def read_image(image: Any, timeout: float = PAGE_TIMEOUT_S) -> OcrPage:
 class Budget:
     """Seconds left for OCR in one document."""
 
-    def __init__(self, seconds: float = BUDGET_S) -> None:
-        self.end = time.monotonic() + seconds
+    def __init__(self, seconds: float | None = None) -> None:
+        self.end = time.monotonic() + (BUDGET_S if seconds is None else seconds)
 
     def left(self) -> float:
         return self.end - time.monotonic()
@@ -83,8 +83,9 @@ def describe(unread: dict[int, str], read: dict[int, float], total: int) -> tupl
     """Notes for the user: which pages were read by OCR, and which could not be read."""
     notes = []
     if read:
-        mean = sum(read.values()) / len(read)
-        notes.append(f"{_pages(sorted(read))} of {total} read by OCR (confidence {mean:.0f}%)")
+        each = [f"{read[n]:.0f}%" for n in sorted(read)]
+        shown = ", ".join(each) if len(each) <= 12 else f"{sum(read.values()) / len(read):.0f}% on average"
+        notes.append(f"{_pages(sorted(read))} of {total} read by OCR (confidence {shown})")
     if unread:
         reasons = sorted(set(unread.values()))
         notes.append(f"{_pages(sorted(unread))} could not be read: {'; '.join(reasons)}")

@@ -238,3 +238,16 @@ def test_attachment_locations_start_with_their_message() -> None:
     pdf = ParsedDocument([Page(1, "x"), Page(2, "y")], "pdf", where="mail.eml › lease.pdf")
     assert locate(pdf, pdf.pages[1], 0, 1) == "mail.eml › lease.pdf, page 2"
     assert locate(ParsedDocument([Page(1, "x")], "pdf"), Page(1, "x"), 0, 1) == ""  # a PDF: "page N" says it
+
+
+@needs_tesseract
+def test_ocr_budget_spent_names_the_pages_left(registry: ParserRegistry, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ocr, "BUDGET_S", 0.0)
+    with pytest.raises(ParseError, match="page 1 could not be read: the time for OCR ran out"):
+        registry.parse(make_scan_pdf(tmp_path / "fax.pdf"))
+
+
+def test_ocr_notes_keep_each_page_confidence() -> None:
+    notes = ocr.describe({4: "too faint or unclear for OCR"}, {2: 91.2, 3: 87.6}, 5)
+    assert notes == ("pages 2, 3 of 5 read by OCR (confidence 91%, 88%)",
+                     "page 4 could not be read: too faint or unclear for OCR")
