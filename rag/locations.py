@@ -9,6 +9,7 @@ for them "page N" (and the heading path) says it, as before.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
 from rag.types import Anchor, Page, ParsedDocument
@@ -84,3 +85,21 @@ def cite(file: str, location: str) -> tuple[str, str]:
     if location.startswith(base) and len(location) > len(base):
         return file + location[len(base):], ""
     return file, location
+
+
+_ROWS = re.compile(r"^(?P<context>.*?)(?P<unit>rows?) (?P<first>\d+)(?:–(?P<last>\d+))?$")
+
+
+def narrow(where: str, passage_text: str, start: int, end: int) -> str:
+    """The rows of a table passage (``where`` "sheet Invoices, rows 2–14") that hold its
+    text from ``start`` to ``end`` (offsets into ``passage_text``): "sheet Invoices, row 7".
+    Table rows are paragraphs of their own (see :mod:`rag.parsing.sheets`), so a quote's
+    rows are counted by the paragraph breaks before it; other locations stay as they are."""
+    m = _ROWS.match(where)
+    if not m:
+        return where
+    first = int(m.group("first"))
+    last = int(m.group("last") or first)
+    a = min(last, first + passage_text.count("\n\n", 0, max(0, start)))
+    b = min(last, max(a, first + passage_text.count("\n\n", 0, max(0, end - 1))))
+    return m.group("context") + render("", "row", a, b)

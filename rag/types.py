@@ -138,9 +138,14 @@ class Quote:
         """The quote's own clause number where it opens with one ("page 2, § 3.2"), else
         where its passage is."""
         m = _CLAUSE_NUMBER.match(self.text)
-        if m and not self.passage.where:
-            return f"page {self.passage.page}, § {m.group(1)}"
-        return self.passage.location
+        p = self.passage
+        if m and not p.where:
+            return f"page {p.page}, § {m.group(1)}"
+        if p.where:  # a quote from a table: its own rows
+            from rag.locations import narrow
+
+            return narrow(p.where, p.text, self.start - p.start, self.end - p.start)
+        return p.location
 
     def to_json(self) -> dict[str, object]:
         p = self.passage

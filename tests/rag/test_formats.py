@@ -251,3 +251,16 @@ def test_ocr_notes_keep_each_page_confidence() -> None:
     notes = ocr.describe({4: "too faint or unclear for OCR"}, {2: 91.2, 3: 87.6}, 5)
     assert notes == ("pages 2, 3 of 5 read by OCR (confidence 91%, 88%)",
                      "page 4 could not be read: too faint or unclear for OCR")
+
+
+def test_a_quote_from_a_sheet_is_located_by_its_own_rows() -> None:
+    from rag.locations import narrow
+    from rag.types import Passage, Quote
+
+    text = "Client: Brightwater · Amount: 1075\n\nClient: Abernathy · Amount: 18500\n\nClient: Calder · Amount: 1150"
+    p = Passage("billing.xlsx", 1, 100, 100 + len(text), text, 1.0, where="sheet Invoices, rows 2–4")
+    at = text.index("Client: Abernathy")
+    q = Quote(1, p, 100 + at, 100 + at + 32, text[at:at + 32])
+    assert q.location == "sheet Invoices, row 3"
+    assert narrow("12 Termination › ¶ 1", text, 0, 5) == "12 Termination › ¶ 1"
+    assert narrow("mail.eml › a.csv, rows 2–4", text, at, len(text)) == "mail.eml › a.csv, rows 3–4"
