@@ -6,6 +6,11 @@ documents and are sorted by length (less padding); each document is then written
 manifest in one transaction before its vectors reach Chroma, and only then marked ready,
 so a crash at any point leaves either the old state or a state that
 :meth:`rag.library.Library.recover` completes from the manifest alone.
+
+Files whose pages need OCR (scans) are parsed for their text first and read by OCR only
+after every other file of the batch, so a 300-page fax never holds up the documents
+queued behind it. An e-mail's attachments are parsed one by one after it, each failing
+alone, and written right after it as its children (:mod:`rag.attachments`).
 """
 
 from __future__ import annotations
