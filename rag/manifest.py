@@ -277,6 +277,10 @@ class Manifest:
         with self.transaction() as db:
             db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
 
+    def set_sha256(self, doc_id: int, sha256: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE documents SET sha256=? WHERE id=?", (sha256, doc_id))
+
     def descendants(self, doc_id: int) -> list[int]:
         """The ids of a document's attachments, theirs, and so on (an e-mail's family)."""
         with self._lock:

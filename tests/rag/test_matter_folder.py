@@ -111,3 +111,26 @@ def test_cli_search_and_ask_json_carry_the_location(matter: dict[str, Path], tmp
     r = docqa(lib, "ask", "What is the monthly rent in the lease?", "--json", "--model", str(tiny_gguf))
     out = json.loads(r.stdout)
     assert "retainer.eml › lease.pdf, page 1" in [c["location"] for c in out["citations"]]
+
+
+def test_killed_between_a_message_and_its_attachments_reads_it_again(tmp_path: Path, embedder) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "note.txt").write_text("The parking permit costs 40 EUR a month.")
+    mail = make_eml(tmp_path / "permit.eml", [parts / "note.txt"])
+    with Library(tmp_path / "lib", embedder) as library:
+        real = library.manifest.begin_document
+
+        def killed(**kw):  # the kill comes as the attachment is written
+            if kw.get("parent_id"):
+                raise KeyboardInterrupt
+            return real(**kw)
+
+        library.manifest.begin_document = killed  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            library.ingest([mail])
+        library.manifest.begin_document = real  # type: ignore[method-assign]
+        report = library.ingest([mail])
+        assert [r.outcome for r in report.results] == [Outcome.REPLACED, Outcome.INDEXED]
+        assert sorted(d.name for d in library.documents()) == ["permit.eml", "permit.eml › note.txt"]
+        assert library.ingest([mail]).results[0].outcome is Outcome.UNCHANGED
