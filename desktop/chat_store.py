@@ -45,19 +45,22 @@ class SourceRef:
     doc_id: int = 0
     path: str = ""
     heading: str = ""
+    # Where it is, in the words of its format ("sheet Invoices, rows 2–14"); "" for a PDF
+    # page, located by page and heading. A quote's own location ("page 2, § 3.2").
+    where: str = ""
 
     @classmethod
     def from_citation(cls, c: Citation) -> SourceRef:
         p = c.passage
-        return cls(c.n, p.file, p.page, p.start, p.end, p.text, p.doc_id, p.path, p.heading)
+        return cls(c.n, p.file, p.page, p.start, p.end, p.text, p.doc_id, p.path, p.heading, p.where)
 
     def passage(self) -> Passage:
         return Passage(self.file, self.page, self.start, self.end, self.text, 0.0,
-                       doc_id=self.doc_id, heading=self.heading, path=self.path)
+                       doc_id=self.doc_id, heading=self.heading, path=self.path, where=self.where)
 
     @property
     def location(self) -> str:
-        return _location(self.page, self.heading)
+        return self.where or _location(self.page, self.heading)
 
 
 @dataclass
@@ -65,21 +68,17 @@ class QuoteRef(SourceRef):
     """A verbatim quote: ``text`` is the page's text from ``start`` to ``end``, so the
     viewer highlights exactly these sentences (not the whole passage ``n``)."""
 
-    where: str = ""  # the engine's location for the quote itself ("page 2, § 3.2"), if any
-
     @classmethod
     def from_quote(cls, q: Quote) -> QuoteRef:
         p = q.passage
         return cls(q.n, p.file, p.page, q.start, q.end, q.text, p.doc_id, p.path, p.heading, q.location)
 
-    @property
-    def location(self) -> str:
-        return self.where or _location(self.page, self.heading)
-
     def source(self) -> SourceRef:
         """What the viewer opens: the page, with the quote's range as the highlight."""
+        # A PDF quote's "page 2, § 3.2" is the viewer's page already; other formats keep theirs.
+        where = "" if self.where.startswith("page ") else self.where
         return SourceRef(self.n, self.file, self.page, self.start, self.end, self.text,
-                         self.doc_id, self.path, self.heading)
+                         self.doc_id, self.path, self.heading, where)
 
 
 @dataclass

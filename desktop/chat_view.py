@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.chat_store import Chat, ChatStore, Exchange, SourceRef
 from desktop.engine import Engine
 from desktop.jobs import Job
+from rag.locations import cite
 from rag.types import Answer, Quote
 
 _CITE = re.compile(r"\[(\d{1,2})\]")
@@ -35,10 +36,12 @@ DECLINED_QUOTES = "Closest passages found (they may not answer the question)"
 
 
 def _where(file: str, location: str) -> str:
-    """"nda.pdf, page 2 › 12.3 Termination", a long heading shortened."""
+    """"nda.pdf, page 2 › 12.3 Termination", a long heading shortened; an attachment's
+    location already names its message: "matter/retainer.eml › lease.pdf, page 1"."""
+    file, location = cite(file, location)
     if len(location) > 60:
         location = location[:60].rsplit(" ", 1)[0] + " …"
-    return html.escape(f"{file}, {location}")
+    return html.escape(f"{file}, {location}" if location else file)
 
 
 def _cite_links(i: int, text: str, known: set[int]) -> str:

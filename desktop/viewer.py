@@ -13,6 +13,7 @@ text in a QTextBrowser with the passage highlighted by its character offsets.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from desktop.chat_store import SourceRef
 from desktop.widgets import button
+from rag.attachments import SEPARATOR as ATTACHMENT
+from rag.locations import cite
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text
@@ -202,12 +205,19 @@ class SourceViewer(QWidget):
             self._show_cited_pdf_page(source)
         else:
             self.stack.setCurrentWidget(self.text_view)
-            note = " (cannot open the PDF; showing its text)" if path.suffix.lower() == ".pdf" else ""
+            # An e-mail's attachment has no file of its own to open: its text is the view.
+            attachment = ATTACHMENT in source.path
+            note = " (cannot open the PDF; showing its text)" if path.suffix.lower() == ".pdf" and not attachment else ""
             self._show_text(source, note=note)
         self.opened.emit(source.file, self.current_page)
 
     def _title(self, note: str = "") -> None:
         assert self.source is not None
+        if not self.page_count and self.source.where:  # text shown: where in the words of its format
+            file, where = cite(self.source.file, self.source.where)
+            shown = f"<b>{html.escape(file)}</b>" + (f" — {html.escape(where)}" if where else "")
+            self.title.setText(shown + note)
+            return
         self.title.setText(f"<b>{self.source.file}</b> — page {self.current_page}"
                            + (f" of {self.page_count}" if self.page_count else "") + note)
 
@@ -308,5 +318,5 @@ class SourceViewer(QWidget):
         self._enable(True)
 
     def _on_open_file(self) -> None:
-        if self.source and self.source.path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.source.path))
+        if self.source and self.source.path:  # an attachment opens its message
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.source.path.split(ATTACHMENT)[0]))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.locations import locate
 from rag.types import Chunk, ParsedDocument
 
 # PDF text often spaces with U+00A0 rather than " ": a "horizontal space" is any space but a newline.
@@ -135,6 +136,7 @@ class StructuredChunker:
                         text=text[start:end],
                         heading=" > ".join(path[-3:]),
                         ordinal=len(chunks),
+                        location=locate(doc, page, start, end),
                     )
                 )
             carried = _apply(carried, [h for _, h in ordered])

@@ -109,7 +109,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     secs = time.monotonic() - t0
     if args.json:
         print(json.dumps([{"file": r.name, "outcome": r.outcome.value, "reason": r.reason,
-                           "pages": r.pages, "chunks": r.chunks} for r in report.results], indent=1))
+                           "pages": r.pages, "chunks": r.chunks, "note": r.note} for r in report.results],
+                         indent=1))
     else:
         counts = ", ".join(f"{o.value} {report.count(o)}" for o in Outcome if report.count(o))
         print(f"{counts} ({secs:.1f} s)")
@@ -119,6 +120,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"embedded {passages} passages on {hw} ({passages / secs:.0f}/s)")
         for r in report.failed:
             print(f"  FAILED  {r.name}: {r.reason}")
+        for r in report.results:
+            if r.note:  # indexed, but some of it could not be read (scanned pages, cut rows)
+                print(f"  NOTE    {r.name}: {r.note}")
     if report.cancelled:
         return EXIT_CANCELLED
     return EXIT_PARTIAL if report.failed else EXIT_OK
@@ -182,7 +186,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not passages:
         print("no matching passages (is the library empty?)")
     for i, p in enumerate(passages, 1):
-        print(f"[{i}] {p.file}, page {p.page}  (score {p.score:.4f})")
+        where = p.location if p.where else f"page {p.page}"
+        print(f"[{i}] {p.file}, {where}  (score {p.score:.4f})")
         print("    " + p.text.strip().replace("\n", "\n    ")[:600])
     return EXIT_OK
 

@@ -6,6 +6,11 @@ documents and are sorted by length (less padding); each document is then written
 manifest in one transaction before its vectors reach Chroma, and only then marked ready,
 so a crash at any point leaves either the old state or a state that
 :meth:`rag.library.Library.recover` completes from the manifest alone.
+
+Files whose pages need OCR (scans) are parsed for their text first and read by OCR only
+after every other file of the batch, so a 300-page fax never holds up the documents
+queued behind it. An e-mail's attachments are parsed one by one after it, each failing
+alone, and written right after it as its children (:mod:`rag.attachments`).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from rag import attachments
 from rag.cancel import Cancelled, CancelToken
 from rag.doc_profile import DocProfile, extract_profile
 from rag.manifest import Manifest
@@ -63,7 +70,8 @@ def scan(paths: Iterable[str | Path], registry: ParserRegistry) -> tuple[list[Ta
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for fn in sorted(filenames):
                     f = Path(dirpath) / fn
-                    if fn.startswith(".") or not registry.supports(f):
+                    # Legacy binaries (.doc, .xls) are tried, to say how to convert them.
+                    if fn.startswith(".") or not (registry.supports(f) or registry.legacy(f)):
                         continue
                     rel = f.relative_to(root.parent).as_posix()
                     if f not in seen:
@@ -97,6 +105,16 @@ class _Parsed:
     profile: DocProfile | None = None
     outcome: Outcome | None = None  # set when no embedding is needed (unchanged or failed)
     reason: str = ""
+    note: str = ""  # indexed, with a warning (pages OCR could not read, rows cut)
+    parent: str = ""  # the path of the message this is an attachment of
+    children: list[_Parsed] = field(default_factory=list)  # its attachments, parsed
+
+    def family(self) -> list[_Parsed]:
+        """This document, then its attachments depth first: the order they are written."""
+        return [self, *(x for c in self.children for x in c.family())]
+
+    def needs_ocr(self) -> bool:
+        return any(x.doc is not None and x.doc.needs_ocr for x in self.family())
 
 
 _DONE = object()
@@ -158,7 +176,7 @@ class IngestPipeline:
                     emit(Progress("parse", finished, total, item.target.name, embedded))
                     continue
                 pending.append(item)
-                buffered = sum(len(p.chunks or []) for p in pending)
+                buffered = sum(len(x.chunks or []) for p in pending for x in p.family())
                 if buffered >= EMBED_BUFFER or q.empty():
                     embedded, finished = self._flush(pending, report, emit, cancel, embedded, finished, total)
                     pending = []
@@ -195,17 +213,30 @@ class IngestPipeline:
         isolated: IsolatedParser | None,
     ) -> None:
         try:
+            scans: list[Target] = []
             for t in targets:
                 if cancel.is_set or stop.is_set():
                     break
-                q.put(self._parse_one(t, isolated, cancel))
+                item = self._parse_one(t, isolated, cancel, ocr=False)
+                if item.needs_ocr():  # OCR later, so it never holds up the text documents
+                    scans.append(t)
+                else:
+                    q.put(item)
+            for t in scans:
+                if cancel.is_set or stop.is_set():
+                    break
+                q.put(self._parse_one(t, isolated, cancel, ocr=True))
         except Cancelled:
             pass
         finally:
             q.put(_DONE)
 
     def _parse_one(
-        self, t: Target, isolated: IsolatedParser | None = None, cancel: CancelToken | None = None
+        self,
+        t: Target,
+        isolated: IsolatedParser | None = None,
+        cancel: CancelToken | None = None,
+        ocr: bool = True,
     ) -> _Parsed:
         try:
             size = t.path.stat().st_size
@@ -215,20 +246,56 @@ class IngestPipeline:
         known = self.manifest.find_document(str(t.path))
         if known and known[1] == sha and known[2] == "ready":
             return _Parsed(t, sha, size, outcome=Outcome.UNCHANGED)
+
+        def parse(path: Path) -> ParsedDocument:
+            if isolated is not None:
+                return isolated.parse(path, cancel, ocr=ocr)
+            return self.registry.parse(path, ocr=ocr)
+
+        return self._read(t, sha, size, lambda: parse(t.path), parse, depth=0)
+
+    def _read(
+        self,
+        t: Target,
+        sha: str,
+        size: int,
+        read: Callable[[], ParsedDocument],
+        parse: Callable[[Path], ParsedDocument],
+        depth: int,
+        parent: str = "",
+        where: str = "",
+    ) -> _Parsed:
+        """Parse and chunk one document, then its attachments (each failing alone)."""
         try:
-            doc = isolated.parse(t.path, cancel) if isolated is not None else self.registry.parse(t.path)
+            doc = read()
+            if where:
+                doc = replace(doc, where=where)
             chunks = self.chunker.chunk(doc)
         except ParseError as err:
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=str(err))
+            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=str(err), parent=parent)
         except Cancelled:
             raise
         except Exception as err:  # noqa: BLE001 (one hostile file must not stop the batch)
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=f"could not read the file: {err}"[:200])
-        if not chunks:
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason="the file contains no text")
+            reason = f"could not read the file: {err}"[:200]
+            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=reason, parent=parent)
+        if not chunks and not doc.needs_ocr and not doc.attachments:
+            reason = "; ".join(doc.notes) or "the file contains no text"
+            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=reason, parent=parent)
         # Read here, on the parse thread, so the embedding thread never waits for it.
         profile = extract_profile([p.text for p in doc.pages[:3]], doc.title, t.name)
-        return _Parsed(t, sha, size, doc=doc, chunks=chunks, profile=profile)
+        item = _Parsed(t, sha, size, doc=doc, chunks=chunks, profile=profile,
+                       note="; ".join(doc.notes), parent=parent)
+        if doc.attachments and depth >= attachments.MAX_DEPTH:
+            item.note = "; ".join([*doc.notes, "attachments nested this deep are not read"])
+            return item
+        for name, att in attachments.unique(doc.attachments):
+            child = Target(attachments.child_path(str(t.path), name), f"{t.name} › {name}")
+            item.children.append(self._read(
+                child, attachments.digest(att.data), len(att.data),
+                partial(attachments.parse_attachment, name, att, parse),
+                parse, depth + 1, parent=str(t.path), where=attachments.child_where(doc, t.name, name),
+            ))
+        return item
 
     # -- embed and store --------------------------------------------------------------------
     def _settle(self, item: _Parsed) -> FileResult:
@@ -250,7 +317,9 @@ class IngestPipeline:
         finished: int,
         total: int,
     ) -> tuple[int, int]:
-        texts = [c.indexed_text for it in items for c in (it.chunks or [])]
+        family = [x for it in items for x in it.family()]
+        ready = [x for x in family if x.outcome is None]
+        texts = [c.indexed_text for it in ready for c in (it.chunks or [])]
         vectors = np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: list[np.ndarray] = []
@@ -266,31 +335,53 @@ class IngestPipeline:
             vectors[order] = sorted_vecs
         cancel.raise_if_set()
         offset = 0
-        for it in items:
+        written: dict[str, int] = {}  # path -> id: an attachment is written after its message
+        for it in family:
+            parent_id = written.get(it.parent) if it.parent else None
+            if it.outcome is Outcome.FAILED:  # an attachment that failed alone
+                self.manifest.record_failure(path=str(it.target.path), name=it.target.name,
+                                             kind=it.target.path.suffix.lower().lstrip("."),
+                                             reason=it.reason, size=it.size, parent_id=parent_id)
+                report.results.append(FileResult(str(it.target.path), it.target.name, Outcome.FAILED, it.reason))
+                continue
             assert it.doc is not None and it.chunks is not None
             n = len(it.chunks)
             vecs = vectors[offset : offset + n]
             offset += n
             replaced_before = self.manifest.find_document(str(it.target.path))
+            # A replaced message takes its old attachments with it (the manifest cascades).
+            old_family = self.manifest.descendants(replaced_before[0]) if replaced_before else []
             doc_id, ids, old_id = self.manifest.begin_document(
                 path=str(it.target.path),
                 name=it.target.name,
-                sha256=it.sha256,
+                # A message's hash is recorded once its attachments are written: killed in
+                # between, it no longer looks unchanged and is read again whole.
+                sha256="" if it.children else it.sha256,
                 size=it.size,
                 parsed=it.doc,
                 chunks=it.chunks,
                 vectors=vecs,
                 profile=it.profile,
+                parent_id=parent_id,
             )
-            if old_id is not None:
-                self.index.delete_document(old_id)
-            self.index.add(ids, vecs, [doc_id] * len(ids))
+            written[str(it.target.path)] = doc_id
+            for gone in [*([old_id] if old_id is not None else []), *old_family]:
+                self.index.delete_document(gone)
+            if ids:
+                self.index.add(ids, vecs, [doc_id] * len(ids))
             self.manifest.mark_ready(doc_id)
+            if it.note:
+                self.manifest.set_note(doc_id, it.note)
             was_ready = replaced_before is not None and replaced_before[2] == "ready"
             outcome = Outcome.REPLACED if was_ready else Outcome.INDEXED
             report.results.append(
-                FileResult(str(it.target.path), it.target.name, outcome, "", len(it.doc.pages), n)
+                FileResult(str(it.target.path), it.target.name, outcome, "", len(it.doc.pages), n, it.note)
             )
+            if it.parent:
+                continue  # progress counts the files the user chose, not their attachments
             finished += 1
             emit(Progress("embed", finished, total, it.target.name, embedded))
+        for it in family:
+            if it.children and str(it.target.path) in written:
+                self.manifest.set_sha256(written[str(it.target.path)], it.sha256)
         return embedded, finished

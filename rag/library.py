@@ -153,10 +153,13 @@ class Library:
         return [d for d in docs if Path(d.name).name == Path(ref).name]
 
     def remove(self, doc_ids: Sequence[int]) -> None:
-        """Remove documents from the library (never from disk), from both stores."""
+        """Remove documents from the library (never from disk), from both stores; an
+        e-mail's attachments go with it."""
         for doc_id in doc_ids:
+            family = self.manifest.descendants(doc_id)
             self.manifest.delete_document(doc_id)
-            self.index.delete_document(doc_id)
+            for member in [doc_id, *family]:
+                self.index.delete_document(member)
 
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)

@@ -82,6 +82,7 @@ class StoredChunk:
     text: str
     name: str
     path: str
+    location: str = ""
 
 
 class Manifest:
@@ -110,6 +111,12 @@ class Manifest:
             cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(documents)")}
             if "profile" not in cols:
                 self._db.execute("ALTER TABLE documents ADD COLUMN profile TEXT")
+            # An e-mail's attachments are documents of their own that go with it.
+            if "parent_id" not in cols:
+                self._db.execute("ALTER TABLE documents ADD COLUMN parent_id INTEGER"
+                                 " REFERENCES documents(id) ON DELETE CASCADE")
+            if "location" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(chunks)")}:
+                self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT NOT NULL DEFAULT ''")
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):
@@ -196,12 +203,14 @@ class Manifest:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         profile: DocProfile | None = None,
+        parent_id: int | None = None,
     ) -> tuple[int, list[int], int | None]:
         """Write a parsed, embedded document in one transaction, status INDEXING.
 
         Replaces any earlier version at the same path. Returns the new document id, its
-        chunk ids, and the id of the replaced document (whose vectors must go). Without a
-        ``profile``, it is read from the document's first pages here.
+        chunk ids, and the id of the replaced document (whose vectors must go, and its
+        attachments' with them). Without a ``profile``, it is read from the document's
+        first pages here. ``parent_id``: the e-mail this document is an attachment of.
         """
         if profile is None:
             profile = extract_profile([p.text for p in parsed.pages[:3]], parsed.title, name)
@@ -213,9 +222,9 @@ class Manifest:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
                 "INSERT INTO documents(path, name, kind, sha256, size, title, profile, status, pages,"
-                " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " added_at, updated_at, parent_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (path, name, parsed.kind, sha256, size, parsed.title, profile.to_json(),
-                 DocStatus.INDEXING.value, len(parsed.pages), added, now),
+                 DocStatus.INDEXING.value, len(parsed.pages), added, now, parent_id),
             )
             doc_id = int(cur.lastrowid or 0)
             db.executemany(
@@ -226,9 +235,10 @@ class Manifest:
             vecs = np.asarray(vectors, dtype=np.float32)
             for c, v in zip(chunks, vecs):
                 cur = db.execute(
-                    'INSERT INTO chunks(doc_id, ordinal, page, start, "end", heading, text, embedding)'
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    (doc_id, c.ordinal, c.page, c.start, c.end, c.heading, c.text, v.tobytes()),
+                    'INSERT INTO chunks(doc_id, ordinal, page, start, "end", heading, text, embedding,'
+                    " location) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (doc_id, c.ordinal, c.page, c.start, c.end, c.heading, c.text, v.tobytes(),
+                     c.location),
                 )
                 ids.append(int(cur.lastrowid or 0))
         return doc_id, ids, (int(old[0]) if old else None)
@@ -239,7 +249,9 @@ class Manifest:
                 "UPDATE documents SET status=?, error='' WHERE id=?", (DocStatus.READY.value, doc_id)
             )
 
-    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int) -> int:
+    def record_failure(
+        self, *, path: str, name: str, kind: str, reason: str, size: int, parent_id: int | None = None
+    ) -> int:
         """Remember a file that failed, with its reason, so the user can see why.
 
         A failed re-ingest of a file that was indexed before leaves the good version alone.
@@ -253,26 +265,47 @@ class Manifest:
             if old:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
-                "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now),
+                "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at,"
+                " parent_id) VALUES (?,?,?,?,?,?,?,?,?)",
+                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now, parent_id),
             )
             return int(cur.lastrowid or 0)
 
     def delete_document(self, doc_id: int) -> None:
+        """Deletes its attachments too (ON DELETE CASCADE): their vectors are the caller's
+        to delete, see :meth:`descendants`."""
         with self.transaction() as db:
             db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+    def set_sha256(self, doc_id: int, sha256: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE documents SET sha256=? WHERE id=?", (sha256, doc_id))
+
+    def descendants(self, doc_id: int) -> list[int]:
+        """The ids of a document's attachments, theirs, and so on (an e-mail's family)."""
+        with self._lock:
+            rows = self._db.execute(
+                "WITH RECURSIVE f(id) AS (SELECT id FROM documents WHERE parent_id=? UNION "
+                "SELECT d.id FROM documents d JOIN f ON d.parent_id=f.id) SELECT id FROM f", (doc_id,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def set_note(self, doc_id: int, note: str) -> None:
+        """A ready document's warning ("page 3 could not be read"), kept where a failed
+        re-ingest's reason is kept: ``error`` of a READY document."""
+        with self._lock:
+            self._db.execute("UPDATE documents SET error=? WHERE id=?", (note, doc_id))
 
     def documents(self) -> list[DocumentInfo]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT d.id, d.path, d.name, d.kind, d.pages, "
                 "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), d.status, d.error, "
-                "d.added_at, d.size FROM documents d ORDER BY d.name COLLATE NOCASE"
+                "d.added_at, d.size, d.parent_id FROM documents d ORDER BY d.name COLLATE NOCASE"
             ).fetchall()
         return [
             DocumentInfo(int(r[0]), r[1], r[2], r[3], int(r[4]), int(r[5]), DocStatus(r[6]), r[7],
-                         float(r[8]), int(r[9]))
+                         float(r[8]), int(r[9]), int(r[10] or 0))
             for r in rows
         ]
 
@@ -306,7 +339,8 @@ class Manifest:
 
     # -- chunks -------------------------------------------------------------------------
     _CHUNK_COLS = (
-        'c.id, c.doc_id, c.ordinal, c.page, c.start, c."end", c.heading, c.text, d.name, d.path'
+        'c.id, c.doc_id, c.ordinal, c.page, c.start, c."end", c.heading, c.text, d.name, d.path,'
+        " c.location"
     )
 
     def chunks_by_id(self, ids: Iterable[int]) -> dict[int, StoredChunk]:

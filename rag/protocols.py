@@ -24,6 +24,14 @@ class Parser(Protocol):
 
 
 @runtime_checkable
+class TextFirstParser(Parser, Protocol):
+    """A parser whose slow part (OCR) can wait: ``parse_text`` returns what is there
+    without it and lists the pages still to read in ``ParsedDocument.needs_ocr``."""
+
+    def parse_text(self, path: Path) -> ParsedDocument: ...
+
+
+@runtime_checkable
 class Chunker(Protocol):
     def chunk(self, doc: ParsedDocument) -> list[Chunk]: ...
 

@@ -216,4 +216,5 @@ def _passage(c: StoredChunk, score: float) -> Passage:
         chunk_id=c.id,
         heading=c.heading,
         path=c.path,
+        where=c.location,
     )

@@ -8,11 +8,34 @@ from enum import StrEnum
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """Where a reader finds the text from ``offset`` on, in words that fit the format:
+    ``context`` "sheet Invoices", ``unit`` "row", ``n`` 2 reads "sheet Invoices, row 2";
+    a chunk spanning rows 2 to 14 of it reads "sheet Invoices, rows 2–14"
+    (see :mod:`rag.locations`)."""
+
+    offset: int  # into the page's text
+    context: str = ""  # "12 Termination", "sheet Invoices", "From Jane Roe, 2 Mar 2026, ..."
+    unit: str = ""  # "¶", "row", "line" or "" (the context alone)
+    n: int = 0
+
+
+@dataclass(frozen=True)
 class Page:
-    """One page (or, for formats without pages, one section) of extracted text."""
+    """One page (or, for formats without pages, one section or sheet) of extracted text."""
 
     number: int  # 1-based, as a reader would say it
     text: str
+    anchors: tuple[Anchor, ...] = ()  # by offset; none for PDF pages ("page 3" says it all)
+    ocr_confidence: float | None = None  # mean word confidence 0-100 when read by OCR
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file inside another (an e-mail's attachment), ingested as its own child document."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -20,6 +43,11 @@ class ParsedDocument:
     pages: list[Page]
     kind: str  # "pdf", "docx", "txt", ...
     title: str = ""
+    meta: tuple[tuple[str, str], ...] = ()  # ("from", ...), ("to", ...), ("date", ...), ("subject", ...)
+    attachments: tuple[Attachment, ...] = ()
+    notes: tuple[str, ...] = ()  # what a reader should know: pages OCR could not read, rows cut
+    needs_ocr: tuple[int, ...] = ()  # pages with no usable text layer, not yet read by OCR
+    where: str = ""  # prefix of every location: "retainer.eml › contract.pdf" for an attachment
 
 
 @dataclass(frozen=True)
@@ -32,6 +60,7 @@ class Chunk:
     text: str
     heading: str = ""  # heading path, e.g. "12. Termination > 12.3 Termination for Convenience"
     ordinal: int = 0  # position of the chunk in its document
+    location: str = ""  # "sheet Invoices, rows 2–14"; "" where "page N" says it (PDF)
 
     @property
     def indexed_text(self) -> str:
@@ -53,10 +82,14 @@ class Passage:
     chunk_id: int = 0
     heading: str = ""
     path: str = ""
+    where: str = ""  # the chunk's stored location, for formats where "page N" says little
 
     @property
     def location(self) -> str:
-        """Where a reader finds it: "page 3 › 12.3 Termination for Convenience"."""
+        """Where a reader finds it: "page 3 › 12.3 Termination for Convenience", or what
+        fits its format ("sheet Invoices, rows 2–14", "12 Termination › ¶ 9")."""
+        if self.where:
+            return self.where
         where = f"page {self.page}"
         if self.heading:
             where += f" › {self.heading.split(' > ')[-1]}"
@@ -105,7 +138,14 @@ class Quote:
         """The quote's own clause number where it opens with one ("page 2, § 3.2"), else
         where its passage is."""
         m = _CLAUSE_NUMBER.match(self.text)
-        return f"page {self.passage.page}, § {m.group(1)}" if m else self.passage.location
+        p = self.passage
+        if m and not p.where:
+            return f"page {p.page}, § {m.group(1)}"
+        if p.where:  # a quote from a table: its own rows
+            from rag.locations import narrow
+
+            return narrow(p.where, p.text, self.start - p.start, self.end - p.start)
+        return p.location
 
     def to_json(self) -> dict[str, object]:
         p = self.passage
@@ -174,6 +214,7 @@ class DocumentInfo:
     error: str
     added_at: float
     size: int
+    parent: int = 0  # the id of the e-mail this is an attachment of; 0 for a file of its own
 
 
 class Outcome(StrEnum):
@@ -192,6 +233,7 @@ class FileResult:
     reason: str = ""
     pages: int = 0
     chunks: int = 0
+    note: str = ""  # indexed, but the reader should know: "page 3 could not be read (OCR)"
 
 
 @dataclass

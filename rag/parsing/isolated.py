@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from rag.cancel import Cancelled, CancelToken
+from rag.parsing import ocr as ocr_budget
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import ParsedDocument
@@ -93,8 +94,9 @@ def _worker_main() -> None:
         raw = _read_frame(inp)
         if raw is _EOF or raw is None:
             return
+        path, ocr = raw if isinstance(raw, tuple) else (raw, True)
         try:  # the registry turns every parser failure, MemoryError included, into a ParseError
-            reply: tuple[str, object] = ("ok", registry.parse(Path(str(raw))))
+            reply: tuple[str, object] = ("ok", registry.parse(Path(str(path)), ocr=bool(ocr)))
         except ParseError as err:
             reply = ("error", str(err))
         try:
@@ -181,17 +183,22 @@ class IsolatedParser:
         self._worker = _Worker(self._registry)
         return self._worker
 
-    def parse(self, path: Path, cancel: CancelToken | None = None) -> ParsedDocument:
+    def parse(self, path: Path, cancel: CancelToken | None = None, ocr: bool = True) -> ParsedDocument:
+        """``ocr=False``: see :meth:`ParserRegistry.parse`; with OCR the deadline grows by
+        the OCR budget, which the worker keeps to itself (it returns what it read in time)."""
         self._registry.check(path)  # the cheap refusals need no worker
         worker = self._start()
         limit = self._timeout if self._timeout is not None else timeout_for(path)
+        if ocr and self._timeout is None and path.suffix.lower().lstrip(".") in ocr_budget.KINDS:
+            limit += ocr_budget.BUDGET_S
         deadline = time.monotonic() + limit
+        request = (str(path), ocr)
         try:
-            _write_frame(worker.stdin, str(path))
+            _write_frame(worker.stdin, request)
         except (BrokenPipeError, OSError):  # it died since the last file: one more try
             self._stop(kill=True)
             worker = self._start()
-            _write_frame(worker.stdin, str(path))
+            _write_frame(worker.stdin, request)
         while True:
             if cancel is not None and cancel.is_set:
                 self._stop(kill=True)  # a parse cannot be interrupted any other way

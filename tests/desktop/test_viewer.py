@@ -146,3 +146,33 @@ def test_stale_offsets_are_corrected_by_the_wording(qtbot) -> None:
     qtbot.addWidget(viewer)
     viewer.show_source(SourceRef(1, "note.txt", 1, 19, 30, "the passage", 1, "/nowhere/note.txt"))
     assert viewer.text_view.textCursor().position() == len("A new first line.\n") + 19
+
+
+def test_text_source_opens_at_its_format_location(qtbot, tmp_path: Path) -> None:
+    """A spreadsheet row and an e-mail's attachment: the title says where in the words of
+    the format, the rows are highlighted, and an attachment (no file of its own) shows its
+    text without a 'cannot open' note."""
+    page = "Client: Brightwater · Amount: 1075\n\nClient: Abernathy Holdings · Amount: 18500"
+    viewer = SourceViewer(lambda _doc, _page: page)
+    qtbot.addWidget(viewer)
+    viewer.show()
+    start = page.index("Client: Abernathy")
+    row = SourceRef(1, "billing.xlsx", 1, start, len(page), page[start:], 1, str(tmp_path / "billing.xlsx"),
+                    where="sheet Invoices, row 3")
+    viewer.show_source(row)
+    assert "sheet Invoices, row 3" in viewer.title.text() and "page" not in viewer.title.text()
+    assert viewer.text_view.textCursor().position() == start
+    att = SourceRef(2, "mail.eml › lease.pdf", 1, 0, 8, page[:8], 1, str(tmp_path / "mail.eml::lease.pdf"),
+                    where="mail.eml › lease.pdf, page 1")
+    viewer.show_source(att)
+    assert "mail.eml › lease.pdf, page 1" in viewer.title.text() and "cannot open" not in viewer.title.text()
+    assert viewer.title.text().count("lease.pdf") == 1  # the attachment named once
+
+
+def test_sources_list_names_an_attachment_once() -> None:
+    from desktop.chat_view import _where
+
+    assert _where("matter/mail.eml › lease.pdf", "mail.eml › lease.pdf, page 1") == \
+        "matter/mail.eml › lease.pdf, page 1"
+    assert _where("billing.xlsx", "sheet Invoices, rows 2–14") == "billing.xlsx, sheet Invoices, rows 2–14"
+    assert _where("nda.pdf", "page 2") == "nda.pdf, page 2"

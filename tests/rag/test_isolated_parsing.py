@@ -169,3 +169,43 @@ def test_a_stuck_worker_leaves_when_the_app_is_killed(tmp_path: Path) -> None:
         time.sleep(0.2)
     os.kill(worker, signal.SIGKILL)
     raise AssertionError("the parser worker outlived the app")
+
+
+def test_zip_bomb_and_hostile_attachments_fail_alone(tmp_path: Path, embedder, monkeypatch) -> None:
+    """A zip bomb named .docx, and an e-mail whose attachments hang, crash and bomb: each
+    fails alone with its reason; the message, its good attachment and the rest are indexed."""
+    from rag.parsing.mail import MailParser
+    from rag.parsing.office import OfficeParser
+    from rag.parsing.pdf import PdfParser
+    from tests.helpers.matter import make_eml, make_zip_bomb_docx
+    from tests.helpers.pdfs import make_text_pdf
+
+    monkeypatch.setattr("rag.parsing.isolated.BASE_TIMEOUT_S", 3.0)
+    monkeypatch.setattr("rag.parsing.ocr.BUDGET_S", 0.0)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    files = _files(parts)
+    bomb = make_zip_bomb_docx(tmp_path / "contract.docx")
+    permit = make_text_pdf(parts / "permit.pdf", [["The parking permit costs 40 EUR a month."]])
+    mail = make_eml(tmp_path / "hostile.eml", [bomb, files["stuck.hang"], files["boom.crash"], permit],
+                    subject="Documents", body="The site visit is on Friday at noon.")
+    good = tmp_path / "good.txt"
+    good.write_text("The notice period is ninety days.")
+    lib = Library(tmp_path / "lib", embedder)
+    lib.registry = ParserRegistry([TextParser(), HangingParser(), CrashingParser(), MailParser(),
+                                   OfficeParser(), PdfParser()])
+    try:
+        report = lib.ingest([good, bomb, mail])
+        outcome = {r.name: (r.outcome, r.reason) for r in report.results}
+        assert outcome["good.txt"][0] is Outcome.INDEXED
+        assert outcome["contract.docx"][0] is Outcome.FAILED and "zip bomb" in outcome["contract.docx"][1]
+        assert outcome["hostile.eml"][0] is Outcome.INDEXED
+        assert outcome["hostile.eml › permit.pdf"][0] is Outcome.INDEXED
+        assert "zip bomb" in outcome["hostile.eml › contract.docx"][1]
+        assert "took longer" in outcome["hostile.eml › stuck.hang"][1]
+        assert "crashed" in outcome["hostile.eml › boom.crash"][1]
+        assert lib.search("parking permit cost", k=1)[0].file == "hostile.eml › permit.pdf"
+        assert lib.search("site visit Friday", k=1)[0].file == "hostile.eml"
+        assert lib.search("notice period", k=1)[0].file == "good.txt"
+    finally:
+        lib.close()

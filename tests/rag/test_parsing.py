@@ -67,8 +67,8 @@ def test_pdf_without_text_layer(registry: ParserRegistry, tmp_path: Path) -> Non
 
 def test_missing_and_unsupported(registry: ParserRegistry, tmp_path: Path) -> None:
     assert "not found" in _reason(registry, tmp_path / "nope.pdf")
-    f = tmp_path / "photo.jpg"
-    f.write_bytes(b"\xff\xd8\xff" + b"0" * 100)
+    f = tmp_path / "photos.zip"  # (.jpg is read now: a photographed page goes to OCR)
+    f.write_bytes(b"PK\x03\x04" + b"0" * 100)
     assert "unsupported" in _reason(registry, f)
 
 

@@ -1,0 +1,105 @@
+"""Human locations that fit each format: "sheet Invoices, rows 2–14", "12 Termination › ¶ 9",
+"notes.md: Fees › line 14", "retainer.eml › contract.pdf, page 2".
+
+Parsers mark their page text with :class:`rag.types.Anchor` s (an offset and what starts
+there); a chunk's location is read from the anchors around its span when it is made and
+stored with it, so it survives without the original file. PDF pages carry no anchors:
+for them "page N" (and the heading path) says it, as before.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from rag.types import Anchor, Page, ParsedDocument
+
+_PLURAL = {"row": "rows", "line": "lines", "¶": "¶", "page": "pages"}
+_COMMA_UNITS = ("row", "page")  # "sheet Invoices, rows 2–14" but "12 Termination › ¶ 9"
+
+
+def _n_at(page: Page, anchor: Anchor, pos: int) -> int:
+    """The unit number at ``pos``: lines count on from their anchor, other units are whole."""
+    if anchor.unit == "line":
+        return anchor.n + page.text.count("\n", anchor.offset, pos)
+    return anchor.n
+
+
+def render(context: str, unit: str, first: int, last: int) -> str:
+    if not unit:
+        return context
+    number = f"{_PLURAL.get(unit, unit)} {first}–{last}" if last != first else f"{unit} {first}"
+    if not context:
+        return number
+    return f"{context}{', ' if unit in _COMMA_UNITS else ' › '}{number}"
+
+
+def anchor_location(page: Page, start: int, end: int) -> str:
+    """Where ``page.text[start:end]`` is, from the page's anchors ("" without any)."""
+    anchors = page.anchors
+    if not anchors:
+        return ""
+    offsets = [a.offset for a in anchors]
+    i = max(0, bisect_right(offsets, start) - 1)
+    j = max(i, bisect_right(offsets, max(start, end - 1)) - 1)
+    if i < j and not anchors[i].unit and anchors[i + 1].context == anchors[i].context:
+        i += 1  # a chunk opening on a heading is located by the paragraphs under it
+    first, last = anchors[i], anchors[j]
+    a = _n_at(page, first, max(start, first.offset))
+    if (last.context, last.unit) == (first.context, first.unit):
+        b = _n_at(page, last, max(end - 1, last.offset))
+        return render(first.context, first.unit, a, max(a, b))
+    return render(first.context, first.unit, a, a)
+
+
+def locate(doc: ParsedDocument, page: Page, start: int, end: int) -> str:
+    """The location of a chunk of ``page``; "" where "page N" says it (a PDF of its own)."""
+    where = anchor_location(page, start, end)
+    if not doc.where:
+        return where
+    if where:  # "mail.eml › bills.xlsx, sheet Invoices, rows 2–4" but "mail.eml › memo.docx › Fees › ¶ 2"
+        plain = where.split(" ", 1)[0] in ("sheet", "row", "rows", "line", "lines", "slide")
+        return f"{doc.where}{', ' if plain else ' › '}{where}"
+    # An attachment with pages (a PDF attached to an e-mail): its own page.
+    return f"{doc.where}, page {page.number}" if len(doc.pages) > 1 or doc.kind == "pdf" else doc.where
+
+
+def line_anchors(text: str, headings: list[tuple[int, str]], first_line: int = 1) -> tuple[Anchor, ...]:
+    """Anchors for plain text: one at the top and one per heading (``(offset, title)``),
+    each counting lines from ``first_line`` (the file's line of the text's offset 0)."""
+    out = [Anchor(0, "", "line", first_line)]
+    for off, title in headings:
+        n = first_line + text.count("\n", 0, off)
+        if off == 0:
+            out[0] = Anchor(0, title, "line", n)
+        else:
+            out.append(Anchor(off, title, "line", n))
+    return tuple(out)
+
+
+def cite(file: str, location: str) -> tuple[str, str]:
+    """``(file, location)`` to show together, without naming an attachment twice:
+    ("matter/mail.eml › lease.pdf", "mail.eml › lease.pdf, page 1") shows as
+    ("matter/mail.eml › lease.pdf, page 1", "")."""
+    base = file.rsplit("/", 1)[-1]
+    if location.startswith(base) and len(location) > len(base):
+        return file + location[len(base):], ""
+    return file, location
+
+
+_ROWS = re.compile(r"^(?P<context>.*?)(?P<unit>rows?) (?P<first>\d+)(?:–(?P<last>\d+))?$")
+
+
+def narrow(where: str, passage_text: str, start: int, end: int) -> str:
+    """The rows of a table passage (``where`` "sheet Invoices, rows 2–14") that hold its
+    text from ``start`` to ``end`` (offsets into ``passage_text``): "sheet Invoices, row 7".
+    Table rows are paragraphs of their own (see :mod:`rag.parsing.sheets`), so a quote's
+    rows are counted by the paragraph breaks before it; other locations stay as they are."""
+    m = _ROWS.match(where)
+    if not m:
+        return where
+    first = int(m.group("first"))
+    last = int(m.group("last") or first)
+    a = min(last, first + passage_text.count("\n\n", 0, max(0, start)))
+    b = min(last, max(a, first + passage_text.count("\n\n", 0, max(0, end - 1))))
+    return m.group("context") + render("", "row", a, b)
