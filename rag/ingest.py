@@ -92,6 +92,7 @@ class _Parsed:
     target: Target
     sha256: str
     size: int
+    mtime: float = 0.0
     doc: ParsedDocument | None = None
     chunks: list[Chunk] | None = None
     profile: DocProfile | None = None
@@ -127,10 +128,21 @@ class IngestPipeline:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
+        targets, problems = scan(paths, self.registry)
+        return self.run_targets(targets, problems, progress, cancel)
+
+    def run_targets(
+        self,
+        targets: Sequence[Target],
+        problems: Sequence[FileResult] = (),
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IngestReport:
+        """Ingest files already found (by :func:`scan`, or by a sync that knows which)."""
         cancel = cancel or CancelToken()
         emit = progress or (lambda _e: None)
         report = IngestReport()
-        targets, problems = scan(paths, self.registry)
+        targets = list(targets)
         report.results.extend(problems)
         total = len(targets) + len(problems)
         emit(Progress("scan", len(problems), total, message=f"{len(targets)} file(s) to check"))
@@ -188,7 +200,7 @@ class IngestPipeline:
     # -- parse thread ---------------------------------------------------------------------
     def _produce(
         self,
-        targets: list[Target],
+        targets: Sequence[Target],
         q: queue.Queue[object],
         cancel: CancelToken,
         stop: threading.Event,
@@ -208,27 +220,32 @@ class IngestPipeline:
         self, t: Target, isolated: IsolatedParser | None = None, cancel: CancelToken | None = None
     ) -> _Parsed:
         try:
-            size = t.path.stat().st_size
+            # Stat before hashing: a file changed meanwhile keeps an older time, and the
+            # next sync looks at it again.
+            st = t.path.stat()
+            size, mtime = st.st_size, st.st_mtime
             sha = file_sha256(t.path) if size else ""
         except OSError as err:
             return _Parsed(t, "", 0, outcome=Outcome.FAILED, reason=f"cannot read the file: {err.strerror}")
         known = self.manifest.find_document(str(t.path))
         if known and known[1] == sha and known[2] == "ready":
-            return _Parsed(t, sha, size, outcome=Outcome.UNCHANGED)
+            self.manifest.set_stat(known[0], size, mtime)  # so sync need not hash it again
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.UNCHANGED)
         try:
             doc = isolated.parse(t.path, cancel) if isolated is not None else self.registry.parse(t.path)
             chunks = self.chunker.chunk(doc)
         except ParseError as err:
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=str(err))
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=str(err))
         except Cancelled:
             raise
         except Exception as err:  # noqa: BLE001 (one hostile file must not stop the batch)
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=f"could not read the file: {err}"[:200])
+            reason = f"could not read the file: {err}"[:200]
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=reason)
         if not chunks:
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason="the file contains no text")
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason="the file contains no text")
         # Read here, on the parse thread, so the embedding thread never waits for it.
         profile = extract_profile([p.text for p in doc.pages[:3]], doc.title, t.name)
-        return _Parsed(t, sha, size, doc=doc, chunks=chunks, profile=profile)
+        return _Parsed(t, sha, size, mtime, doc=doc, chunks=chunks, profile=profile)
 
     # -- embed and store --------------------------------------------------------------------
     def _settle(self, item: _Parsed) -> FileResult:
@@ -236,7 +253,8 @@ class IngestPipeline:
         if item.outcome is Outcome.FAILED:
             kind = t.path.suffix.lower().lstrip(".")
             self.manifest.record_failure(
-                path=str(t.path), name=t.name, kind=kind, reason=item.reason, size=item.size
+                path=str(t.path), name=t.name, kind=kind, reason=item.reason, size=item.size,
+                mtime=item.mtime,
             )
         return FileResult(str(t.path), t.name, item.outcome or Outcome.FAILED, item.reason)
 
@@ -281,6 +299,7 @@ class IngestPipeline:
                 chunks=it.chunks,
                 vectors=vecs,
                 profile=it.profile,
+                mtime=it.mtime,
             )
             if old_id is not None:
                 self.index.delete_document(old_id)

@@ -84,6 +84,17 @@ class StoredChunk:
     path: str
 
 
+@dataclass(frozen=True)
+class FileState:
+    id: int
+    path: str
+    name: str
+    sha256: str
+    size: int
+    mtime: float
+    status: str
+
+
 class Manifest:
     """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough)."""
 
@@ -110,6 +121,8 @@ class Manifest:
             cols = {str(r[1]) for r in self._db.execute("PRAGMA table_info(documents)")}
             if "profile" not in cols:
                 self._db.execute("ALTER TABLE documents ADD COLUMN profile TEXT")
+            if "mtime" not in cols:  # sync (rag/sync.py): a changed file is seen without hashing
+                self._db.execute("ALTER TABLE documents ADD COLUMN mtime REAL NOT NULL DEFAULT 0")
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):
@@ -196,6 +209,7 @@ class Manifest:
         chunks: Sequence[Chunk],
         vectors: np.ndarray,
         profile: DocProfile | None = None,
+        mtime: float = 0.0,
     ) -> tuple[int, list[int], int | None]:
         """Write a parsed, embedded document in one transaction, status INDEXING.
 
@@ -213,9 +227,9 @@ class Manifest:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
                 "INSERT INTO documents(path, name, kind, sha256, size, title, profile, status, pages,"
-                " added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " added_at, updated_at, mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (path, name, parsed.kind, sha256, size, parsed.title, profile.to_json(),
-                 DocStatus.INDEXING.value, len(parsed.pages), added, now),
+                 DocStatus.INDEXING.value, len(parsed.pages), added, now, mtime),
             )
             doc_id = int(cur.lastrowid or 0)
             db.executemany(
@@ -239,7 +253,9 @@ class Manifest:
                 "UPDATE documents SET status=?, error='' WHERE id=?", (DocStatus.READY.value, doc_id)
             )
 
-    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int) -> int:
+    def record_failure(
+        self, *, path: str, name: str, kind: str, reason: str, size: int, mtime: float = 0.0
+    ) -> int:
         """Remember a file that failed, with its reason, so the user can see why.
 
         A failed re-ingest of a file that was indexed before leaves the good version alone.
@@ -253,9 +269,9 @@ class Manifest:
             if old:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
-                "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now),
+                "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at, mtime)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now, mtime),
             )
             return int(cur.lastrowid or 0)
 
@@ -426,3 +442,25 @@ class Manifest:
                 if row is None:
                     out.append(w)
         return out
+
+    # -- sync (rag/sync.py) ---------------------------------------------------------------
+    def file_states(self) -> list[FileState]:
+        """What the library knows of each file: to compare with the disk."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, path, name, sha256, size, mtime, status FROM documents"
+            ).fetchall()
+        return [FileState(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
+                for r in rows]
+
+    def set_stat(self, doc_id: int, size: int, mtime: float) -> None:
+        """A file touched but not changed (same content): remember its new size and time."""
+        with self._lock:
+            self._db.execute("UPDATE documents SET size=?, mtime=? WHERE id=?", (size, mtime, doc_id))
+
+    def move_document(self, doc_id: int, *, path: str, name: str, mtime: float) -> None:
+        """A file moved or renamed on disk: same content, same passages and vectors."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM documents WHERE path=? AND id!=?", (path, doc_id))
+            db.execute("UPDATE documents SET path=?, name=?, mtime=?, updated_at=? WHERE id=?",
+                       (path, name, mtime, time.time(), doc_id))
