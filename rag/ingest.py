@@ -23,6 +23,7 @@ import numpy as np
 from rag.cancel import Cancelled, CancelToken
 from rag.doc_profile import DocProfile, extract_profile
 from rag.manifest import Manifest
+from rag.memory import release_free_memory
 from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Chunker, Embedder, ParseError, VectorIndex
@@ -312,4 +313,5 @@ class IngestPipeline:
             )
             finished += 1
             emit(Progress("embed", finished, total, it.target.name, embedded))
+        release_free_memory()  # see rag/memory.py: without it RSS grows ~3 MB per document
         return embedded, finished

@@ -40,7 +40,7 @@ class Eta:
     def update(self, p: Progress) -> None:
         if p.stage == "scan" or not p.total:
             return
-        if not self.started and p.stage in ("parse", "embed"):
+        if not self.started and p.stage == "embed":  # the first file that needs real work
             self.started = time.monotonic()
             self.base = p.done
         self.done, self.total = p.done, p.total
