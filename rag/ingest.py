@@ -14,6 +14,7 @@ import hashlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,9 @@ from rag.types import (
 
 ProgressCallback = Callable[[Progress], None]
 
-EMBED_SLICE = 64  # chunks per encode call: the cancel granularity while embedding
+EMBED_SLICE = 64  # most chunks per encode call: the cancel granularity while embedding
+MIN_SLICE = 8
+SLICE_SECONDS = 0.3  # Cancel must stop within a second: one encode call takes about this
 EMBED_BUFFER = 256  # chunks gathered across documents before embedding
 
 
@@ -122,6 +125,7 @@ class IngestPipeline:
         self.embedder = embedder
         self.registry = registry
         self.chunker = chunker
+        self._slice = MIN_SLICE * 2  # grows to EMBED_SLICE where the machine is fast enough
 
     def run(
         self,
@@ -189,7 +193,7 @@ class IngestPipeline:
                 except queue.Empty:
                     producer.join(timeout=0.05)
             if isolated is not None:
-                isolated.close()
+                isolated.abort() if cancel.is_set else isolated.close()
         if report.cancelled:
             done = {r.path for r in report.results}
             for t in targets:
@@ -249,6 +253,32 @@ class IngestPipeline:
         return _Parsed(t, sha, size, mtime, doc=doc, chunks=chunks, profile=profile)
 
     # -- embed and store --------------------------------------------------------------------
+    def _embed(self, texts: list[str], cancel: CancelToken) -> np.ndarray:
+        """Embed on a helper thread and watch the cancel token meanwhile: an encode call
+        cannot be interrupted, and on a saturated machine even a small one takes seconds.
+        After Cancel its result is simply dropped (nothing was written yet)."""
+        box: list[object] = []
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box.append(self.embedder.embed(texts))
+            except BaseException as err:  # noqa: BLE001 (handed back to the caller below)
+                box.append(err)
+            finally:
+                done.set()
+
+        # Not a daemon: a process that exits after Cancel waits for the encode to end
+        # (torch aborts the process when a thread dies inside it).
+        threading.Thread(target=work, name="docqa-embed", daemon=False).start()
+        while not done.wait(0.05):
+            cancel.raise_if_set()
+        result = box[0]
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, np.ndarray)
+        return result
+
     def _settle(self, item: _Parsed) -> FileResult:
         t = item.target
         if item.outcome is Outcome.FAILED:
@@ -273,10 +303,17 @@ class IngestPipeline:
         vectors = np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: list[np.ndarray] = []
-        for s in range(0, len(order), EMBED_SLICE):
+        s = 0
+        while s < len(order):
             cancel.raise_if_set()
-            idx = order[s : s + EMBED_SLICE]
-            parts.append(self.embedder.embed([texts[i] for i in idx]))
+            idx = order[s : s + self._slice]
+            s += len(idx)
+            t0 = time.monotonic()
+            parts.append(self._embed([texts[i] for i in idx], cancel))
+            # Longer passages and a busier machine take longer per chunk: size the next
+            # call so that Cancel is never more than ~SLICE_SECONDS from being seen.
+            per_chunk = (time.monotonic() - t0) / len(idx)
+            self._slice = max(MIN_SLICE, min(EMBED_SLICE, int(SLICE_SECONDS / max(per_chunk, 1e-6))))
             embedded += len(idx)
             emit(Progress("embed", finished, total, items[0].target.name, embedded))
         if parts:
