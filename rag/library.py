@@ -113,12 +113,18 @@ class Library:
         try:
             if self.lock.depth == 1:
                 self._catch_up()
+                # Marked at the start too: a writer killed halfway still tells the others
+                # to reopen the index and finish its work.
+                self._new_generation()
             yield
         finally:
             if self.lock.depth == 1:
-                self._generation = uuid.uuid4().hex
-                self.manifest.set_meta(GENERATION_KEY, self._generation)
+                self._new_generation()
             self.lock.release()
+
+    def _new_generation(self) -> None:
+        self._generation = uuid.uuid4().hex  # ours first: a search meanwhile sees no change
+        self.manifest.set_meta(GENERATION_KEY, self._generation)
 
     def _catch_up(self) -> None:
         """Another process wrote since this one last did: Chroma keeps its index in this
