@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,18 +19,9 @@ from PySide6.QtWidgets import (
 
 from desktop.documents_model import DOC_ID_ROLE, Column, DocumentsFilter, DocumentsModel
 from desktop.jobs import Job
+from rag.progress_eta import Eta
+from rag.sync import SyncReport
 from rag.types import DocumentInfo, IngestReport, Outcome, Progress
-
-
-def eta_text(started: float, done: int, total: int, now: float | None = None) -> str:
-    """A rough time left from the average time per finished file."""
-    if done <= 0 or total <= done:
-        return ""
-    elapsed = (now or time.monotonic()) - started
-    left = elapsed / done * (total - done)
-    if left < 60:
-        return f"about {max(1, int(left))} s left"
-    return f"about {int(left // 60)} min {int(left % 60)} s left"
 
 
 def report_text(report: IngestReport) -> str:
@@ -61,7 +50,7 @@ class DocumentsPanel(QWidget):
         self.proxy = DocumentsFilter(self)
         self.proxy.setSourceModel(self.model)
         self.job: Job | None = None
-        self._started = 0.0
+        self._eta = Eta()
         self._queued = 0
         self._line = ""
 
@@ -156,7 +145,7 @@ class DocumentsPanel(QWidget):
 
     def track(self, job: Job) -> None:
         self.job = job
-        self._started = time.monotonic()
+        self._eta = Eta()
         self.result_label.clear()
         self.progress.setRange(0, 0)  # busy until the scan tells the total
         self._line = ""
@@ -172,11 +161,16 @@ class DocumentsPanel(QWidget):
     def _on_progress(self, p: object) -> None:
         if not isinstance(p, Progress):
             return
+        if p.stage == "waiting":  # another docqa window holds this library
+            self._line = p.message[:1].upper() + p.message[1:]
+            self._show_line()
+            return
+        self._eta.update(p)
         if p.total:
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.done)
         current = f" — {p.current}" if p.current else ""
-        eta = eta_text(self._started, p.done, p.total)
+        eta = self._eta.text()
         chunks = f", {p.chunks} passages indexed" if p.chunks else ""
         self._line = f"{p.done} of {p.total} files{chunks}{current}" + (f" · {eta}" if eta else "")
         self._show_line()
@@ -197,6 +191,8 @@ class DocumentsPanel(QWidget):
         self._show_progress(False)
         if isinstance(report, IngestReport):
             self.result_label.setText(report_text(report))
+        elif isinstance(report, SyncReport):
+            self.result_label.setText(f"Synced with its folders: {report.summary()}.")
         else:
             self.result_label.setText("Stopped.")
         self._update_buttons()

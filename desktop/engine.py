@@ -15,6 +15,7 @@ from desktop.jobs import Job, JobContext, JobRunner
 from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
 from rag.generation import LlamaGenerator
+from rag.sync import SyncReport
 from rag.types import Answer, IngestReport, Quote
 
 LLM_LANE = "llm"
@@ -102,7 +103,21 @@ class Engine(QObject):
     def remove(self, library: str, doc_ids: Sequence[int]) -> Job:
         lib = self.folders.open(library)
         ids = list(doc_ids)
-        job = self.runner.submit("Removing documents", ingest_lane(library), lambda ctx: lib.remove(ids))
+        job = self.runner.submit("Removing documents", ingest_lane(library),
+                                 lambda ctx: lib.remove(ids, progress=ctx.progress))
+        job.ended.connect(lambda: self.library_changed.emit(library))
+        return job
+
+    def sync(self, library: str, paths: Sequence[str | Path] | None = None) -> Job:
+        """Bring the library in line with its folders (or only ``paths``, e.g. a watched
+        folder that changed): the same engine code as ``docqa sync``."""
+        lib = self.folders.open(library)
+        chosen = list(paths) if paths else None
+
+        def work(ctx: JobContext) -> SyncReport:
+            return lib.sync(chosen, progress=ctx.progress, cancel=ctx.token)
+
+        job = self.runner.submit(f"Syncing {library} with its folders", ingest_lane(library), work)
         job.ended.connect(lambda: self.library_changed.emit(library))
         return job
 

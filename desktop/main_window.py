@@ -47,6 +47,8 @@ class MainWindow(QMainWindow):
         self._last_done = -1
         # Files dropped while an ingest runs wait here, in order, as (library, paths).
         self.queued: list[tuple[str, list[Path]]] = []
+        # Watched folders that changed while a job ran, as (library, folder): synced next.
+        self.sync_queued: list[tuple[str, Path]] = []
         self.setWindowTitle("docqa — private document Q&A")
         self.setAcceptDrops(True)
         self.resize(1400, 880)
@@ -149,6 +151,7 @@ class MainWindow(QMainWindow):
         self._action("&Chat", "Stop", self.stop, "Esc")
         self._action("&Chat", "Copy answer", self.chat.copy_last_answer, "Ctrl+Shift+C")
         self._action("&Documents", "Filter", self._focus_filter, QKeySequence.StandardKey.Find)
+        self._action("&Documents", "Sync with folders", self.sync_library, "F5")
         delete = QShortcut(QKeySequence.StandardKey.Delete, self.documents.table)
         delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         delete.activated.connect(self.documents.request_remove)
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
 
     def _on_library_deleting(self, name: str) -> None:
         self.queued = [(lib, paths) for lib, paths in self.queued if lib != name]
+        self.sync_queued = [(lib, f) for lib, f in self.sync_queued if lib != name]
         self.documents.set_queued(self.queued_count())
         for job in self.engine.runner.active(f"ingest:{name}"):
             job.cancel()
@@ -222,8 +226,26 @@ class MainWindow(QMainWindow):
         return sum(len(paths) for _, paths in self.queued)
 
     def _start_ingest(self, library: str, paths: list[Path]) -> Job:
+        return self._track(self.engine.ingest(library, paths))
+
+    def sync_folder(self, folder: Path) -> Job | None:
+        """Bring the selected library in line with ``folder`` (after the running job)."""
+        if not self.library:
+            return None
+        if self.documents.job is not None:
+            if (self.library, folder) not in self.sync_queued:  # one sync covers every change
+                self.sync_queued.append((self.library, folder))
+            return None
+        return self._track(self.engine.sync(self.library, [folder]))
+
+    def sync_library(self) -> Job | None:
+        """Bring the selected library in line with every folder and file it was built from."""
+        if not self.library or self.documents.job is not None:
+            return None
+        return self._track(self.engine.sync(self.library))
+
+    def _track(self, job: Job) -> Job:
         self._last_done = -1
-        job = self.engine.ingest(library, paths)
         self.documents.track(job)
         job.progressed.connect(self._on_ingest_progress)
         job.ended.connect(self._start_next_queued)
@@ -232,6 +254,7 @@ class MainWindow(QMainWindow):
 
     def _drop_queue(self) -> None:
         """The user's Cancel means stop adding: what was waiting is not started either."""
+        self.sync_queued.clear()  # the next change in a watched folder syncs again
         if self.queued:
             n = self.queued_count()
             self.queued.clear()
@@ -239,7 +262,10 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cancelled; {n} waiting item{'s were' if n != 1 else ' was'} not added.", 8000)
 
     def _start_next_queued(self) -> None:
-        if not self.queued or self.documents.job is not None:
+        if self.documents.job is not None:
+            return
+        if not self.queued:
+            self._start_next_sync()
             return
         library, paths = self.queued.pop(0)
         # Items queued for the same library go in one batch (one scan, one report).
@@ -250,6 +276,13 @@ class MainWindow(QMainWindow):
             self._start_ingest(library, paths)
         else:  # the library was deleted meanwhile
             self._start_next_queued()
+
+    def _start_next_sync(self) -> None:
+        while self.sync_queued:
+            library, folder = self.sync_queued.pop(0)
+            if library in self.engine.folders.names():
+                self._track(self.engine.sync(library, [folder]))
+                return
 
     def _on_ingest_progress(self, p: object) -> None:
         # Show finished files as they land, not only at the end.
@@ -278,11 +311,8 @@ class MainWindow(QMainWindow):
             self.engine.remove(self.library, ids)
 
     def _on_watched_changed(self, folder: str) -> None:
-        if not self.library:
-            return
-        if any(lib == self.library and Path(folder) in paths for lib, paths in self.queued):
-            return  # already waiting: one re-scan covers every change
-        self.add_paths([Path(folder)])
+        # Added, changed, moved and deleted files alike: the engine's sync sorts them out.
+        self.sync_folder(Path(folder))
 
     # -- export ----------------------------------------------------------------------------------
     def export_chat(self, scope: str) -> None:

@@ -103,7 +103,8 @@ class SettingsDialog(QDialog):
         form.addRow("Passages per question:", self.passages)
         form.addRow("Colour scheme:", self.theme)
         form.addRow("Watched folders:", watched_box)
-        hint = QLabel("<small>New files in watched folders are added to the library that is open.</small>")
+        hint = QLabel("<small>The open library follows its watched folders: new, changed, moved "
+                      "and deleted files.</small>")
         form.addRow("", hint)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

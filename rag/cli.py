@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
 from rag.paths import default_library, models_dir
+from rag.progress_eta import Eta
 from rag.types import Outcome, Progress, Quote, Support
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="docqa", description="Private document Q&A, on this computer only.")
     ap.add_argument("--library", type=Path, default=None, help="library folder (default: %(default)s → user data dir)")
+    ap.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+                    help="how long to wait for another docqa updating the same library (default: 600)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add files and folders (recursively) to the library")
@@ -56,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="the models, where they run, and the library")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("sync", help="bring the library in line with the folders and files it was built from")
+    p.add_argument("paths", nargs="*", help="only these folders or files (they are followed from now on)")
+    p.add_argument("--json", action="store_true", help="print what changed as JSON")
     return ap
 
 
@@ -67,17 +73,25 @@ class _Bar:
         self.tty = out.isatty()
         self.start = time.monotonic()
         self.last_done = -1
+        self.eta = Eta()
 
     def __call__(self, e: Progress) -> None:
+        if e.stage == "waiting":  # another docqa holds the library: say why nothing moves
+            self.out.write(f"{e.message}\n")
+            self.out.flush()
+            return
+        self.eta.update(e)
+        left = self.eta.text()
         if self.tty:
             width = 28
             frac = e.done / e.total if e.total else 1.0
             bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
             name = e.current[-40:]
-            self.out.write(f"\r[{bar}] {e.done}/{e.total} files, {e.chunks} chunks  {name:<40}")
+            eta = f", {left}" if left else ""
+            self.out.write(f"\r[{bar}] {e.done}/{e.total} files, {e.chunks} chunks{eta}  {name:<40}")
             self.out.flush()
         elif e.done != self.last_done and e.stage != "scan":
-            self.out.write(f"{e.done}/{e.total} {e.current}\n")
+            self.out.write(f"{e.done}/{e.total} {e.current}" + (f" ({left})" if left else "") + "\n")
         self.last_done = e.done
 
     def close(self) -> None:
@@ -88,7 +102,14 @@ class _Bar:
 def _open(args: argparse.Namespace) -> Library:
     from rag.library import Library  # lazy: keeps --help fast
 
-    return Library(args.library or default_library())
+    lib = Library(args.library or default_library())
+    lib.lock_timeout = args.wait
+    return lib
+
+
+def _say(e: Progress) -> None:
+    if e.message:
+        print(e.message, file=sys.stderr, flush=True)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -154,7 +175,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
                 print(f"not in the library: {ref}", file=sys.stderr)
                 rc = EXIT_PARTIAL
                 continue
-            lib.remove([d.id for d in found])
+            lib.remove([d.id for d in found], progress=_say)
             for d in found:
                 print(f"removed {d.name}")
     finally:
@@ -257,8 +278,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     lib = _open(args)
-    n = lib.rebuild_index()
-    lib.close()
+    try:
+        n = lib.rebuild_index(progress=_say)
+    finally:
+        lib.close()
     print(f"rebuilt the vector index: {n} chunks")
     return EXIT_OK
 
@@ -306,18 +329,45 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    lib = _open(args)
+    cancel = CancelToken()
+    bar = _Bar(sys.stderr)
+    try:
+        report = lib.sync(args.paths or None, progress=bar, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        bar.close()
+        print("cancelled; what was synced so far is kept", file=sys.stderr)
+        return EXIT_CANCELLED
+    finally:
+        lib.close()
+    bar.close()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=1))
+    else:
+        print(f"{report.summary()} ({report.seconds:.1f} s)")
+        for r in report.failed:
+            print(f"  FAILED  {r.name}: {r.reason}")
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
-                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info}
+                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,
+                "sync": cmd_sync}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
         from rag.library import LibraryError
+        from rag.lock import LibraryBusy
 
-        if isinstance(err, LibraryError | OSError):
+        if isinstance(err, LibraryError | LibraryBusy | OSError):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         raise

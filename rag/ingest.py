@@ -19,6 +19,7 @@ import hashlib
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -30,6 +31,7 @@ from rag import attachments
 from rag.cancel import Cancelled, CancelToken
 from rag.doc_profile import DocProfile, extract_profile
 from rag.manifest import Manifest
+from rag.memory import release_free_memory
 from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Chunker, Embedder, ParseError, VectorIndex
@@ -44,7 +46,9 @@ from rag.types import (
 
 ProgressCallback = Callable[[Progress], None]
 
-EMBED_SLICE = 64  # chunks per encode call: the cancel granularity while embedding
+EMBED_SLICE = 64  # most chunks per encode call: the cancel granularity while embedding
+MIN_SLICE = 8
+SLICE_SECONDS = 0.3  # Cancel must stop within a second: one encode call takes about this
 EMBED_BUFFER = 256  # chunks gathered across documents before embedding
 
 
@@ -100,6 +104,7 @@ class _Parsed:
     target: Target
     sha256: str
     size: int
+    mtime: float = 0.0
     doc: ParsedDocument | None = None
     chunks: list[Chunk] | None = None
     profile: DocProfile | None = None
@@ -138,6 +143,7 @@ class IngestPipeline:
         self.embedder = embedder
         self.registry = registry
         self.chunker = chunker
+        self._slice = MIN_SLICE * 2  # grows to EMBED_SLICE where the machine is fast enough
 
     def run(
         self,
@@ -145,10 +151,21 @@ class IngestPipeline:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
+        targets, problems = scan(paths, self.registry)
+        return self.run_targets(targets, problems, progress, cancel)
+
+    def run_targets(
+        self,
+        targets: Sequence[Target],
+        problems: Sequence[FileResult] = (),
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> IngestReport:
+        """Ingest files already found (by :func:`scan`, or by a sync that knows which)."""
         cancel = cancel or CancelToken()
         emit = progress or (lambda _e: None)
         report = IngestReport()
-        targets, problems = scan(paths, self.registry)
+        targets = list(targets)
         report.results.extend(problems)
         total = len(targets) + len(problems)
         emit(Progress("scan", len(problems), total, message=f"{len(targets)} file(s) to check"))
@@ -194,7 +211,7 @@ class IngestPipeline:
                 except queue.Empty:
                     producer.join(timeout=0.05)
             if isolated is not None:
-                isolated.close()
+                isolated.abort() if cancel.is_set else isolated.close()
         if report.cancelled:
             done = {r.path for r in report.results}
             for t in targets:
@@ -206,7 +223,7 @@ class IngestPipeline:
     # -- parse thread ---------------------------------------------------------------------
     def _produce(
         self,
-        targets: list[Target],
+        targets: Sequence[Target],
         q: queue.Queue[object],
         cancel: CancelToken,
         stop: threading.Event,
@@ -239,20 +256,24 @@ class IngestPipeline:
         ocr: bool = True,
     ) -> _Parsed:
         try:
-            size = t.path.stat().st_size
+            # Stat before hashing: a file changed meanwhile keeps an older time, and the
+            # next sync looks at it again.
+            st = t.path.stat()
+            size, mtime = st.st_size, st.st_mtime
             sha = file_sha256(t.path) if size else ""
         except OSError as err:
             return _Parsed(t, "", 0, outcome=Outcome.FAILED, reason=f"cannot read the file: {err.strerror}")
         known = self.manifest.find_document(str(t.path))
         if known and known[1] == sha and known[2] == "ready":
-            return _Parsed(t, sha, size, outcome=Outcome.UNCHANGED)
+            self.manifest.set_stat(known[0], size, mtime)  # so sync need not hash it again
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.UNCHANGED)
 
         def parse(path: Path) -> ParsedDocument:
             if isolated is not None:
                 return isolated.parse(path, cancel, ocr=ocr)
             return self.registry.parse(path, ocr=ocr)
 
-        return self._read(t, sha, size, lambda: parse(t.path), parse, depth=0)
+        return self._read(t, sha, size, lambda: parse(t.path), parse, depth=0, mtime=mtime)
 
     def _read(
         self,
@@ -264,6 +285,7 @@ class IngestPipeline:
         depth: int,
         parent: str = "",
         where: str = "",
+        mtime: float = 0.0,
     ) -> _Parsed:
         """Parse and chunk one document, then its attachments (each failing alone)."""
         try:
@@ -272,18 +294,18 @@ class IngestPipeline:
                 doc = replace(doc, where=where)
             chunks = self.chunker.chunk(doc)
         except ParseError as err:
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=str(err), parent=parent)
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=str(err), parent=parent)
         except Cancelled:
             raise
         except Exception as err:  # noqa: BLE001 (one hostile file must not stop the batch)
             reason = f"could not read the file: {err}"[:200]
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=reason, parent=parent)
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=reason, parent=parent)
         if not chunks and not doc.needs_ocr and not doc.attachments:
             reason = "; ".join(doc.notes) or "the file contains no text"
-            return _Parsed(t, sha, size, outcome=Outcome.FAILED, reason=reason, parent=parent)
+            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=reason, parent=parent)
         # Read here, on the parse thread, so the embedding thread never waits for it.
         profile = extract_profile([p.text for p in doc.pages[:3]], doc.title, t.name)
-        item = _Parsed(t, sha, size, doc=doc, chunks=chunks, profile=profile,
+        item = _Parsed(t, sha, size, mtime, doc=doc, chunks=chunks, profile=profile,
                        note="; ".join(doc.notes), parent=parent)
         if doc.attachments and depth >= attachments.MAX_DEPTH:
             item.note = "; ".join([*doc.notes, "attachments nested this deep are not read"])
@@ -298,12 +320,39 @@ class IngestPipeline:
         return item
 
     # -- embed and store --------------------------------------------------------------------
+    def _embed(self, texts: list[str], cancel: CancelToken) -> np.ndarray:
+        """Embed on a helper thread and watch the cancel token meanwhile: an encode call
+        cannot be interrupted, and on a saturated machine even a small one takes seconds.
+        After Cancel its result is simply dropped (nothing was written yet)."""
+        box: list[object] = []
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                box.append(self.embedder.embed(texts))
+            except BaseException as err:  # noqa: BLE001 (handed back to the caller below)
+                box.append(err)
+            finally:
+                done.set()
+
+        # Not a daemon: a process that exits after Cancel waits for the encode to end
+        # (torch aborts the process when a thread dies inside it).
+        threading.Thread(target=work, name="docqa-embed", daemon=False).start()
+        while not done.wait(0.05):
+            cancel.raise_if_set()
+        result = box[0]
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, np.ndarray)
+        return result
+
     def _settle(self, item: _Parsed) -> FileResult:
         t = item.target
         if item.outcome is Outcome.FAILED:
             kind = t.path.suffix.lower().lstrip(".")
             self.manifest.record_failure(
-                path=str(t.path), name=t.name, kind=kind, reason=item.reason, size=item.size
+                path=str(t.path), name=t.name, kind=kind, reason=item.reason, size=item.size,
+                mtime=item.mtime,
             )
         return FileResult(str(t.path), t.name, item.outcome or Outcome.FAILED, item.reason)
 
@@ -323,10 +372,17 @@ class IngestPipeline:
         vectors = np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         parts: list[np.ndarray] = []
-        for s in range(0, len(order), EMBED_SLICE):
+        s = 0
+        while s < len(order):
             cancel.raise_if_set()
-            idx = order[s : s + EMBED_SLICE]
-            parts.append(self.embedder.embed([texts[i] for i in idx]))
+            idx = order[s : s + self._slice]
+            s += len(idx)
+            t0 = time.monotonic()
+            parts.append(self._embed([texts[i] for i in idx], cancel))
+            # Longer passages and a busier machine take longer per chunk: size the next
+            # call so that Cancel is never more than ~SLICE_SECONDS from being seen.
+            per_chunk = (time.monotonic() - t0) / len(idx)
+            self._slice = max(MIN_SLICE, min(EMBED_SLICE, int(SLICE_SECONDS / max(per_chunk, 1e-6))))
             embedded += len(idx)
             emit(Progress("embed", finished, total, items[0].target.name, embedded))
         if parts:
@@ -363,6 +419,7 @@ class IngestPipeline:
                 vectors=vecs,
                 profile=it.profile,
                 parent_id=parent_id,
+                mtime=it.mtime,
             )
             written[str(it.target.path)] = doc_id
             for gone in [*([old_id] if old_id is not None else []), *old_family]:
@@ -384,4 +441,5 @@ class IngestPipeline:
         for it in family:
             if it.children and str(it.target.path) in written:
                 self.manifest.set_sha256(written[str(it.target.path)], it.sha256)
+        release_free_memory()  # see rag/memory.py: without it RSS grows ~3 MB per document
         return embedded, finished

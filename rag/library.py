@@ -7,7 +7,9 @@ root for one library: the embedder (heavy, shareable between libraries) is passe
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,17 +18,20 @@ from rag.cancel import CancelToken
 from rag.chunking import ChunkerConfig, StructuredChunker
 from rag.embedder import SentenceTransformerEmbedder
 from rag.ingest import IngestPipeline, ProgressCallback
+from rag.lock import DEFAULT_TIMEOUT, WriteLock
 from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Embedder, Generator
 from rag.quotes import QuotePicker, topic_words
 from rag.quotes import Relevance as QuoteRelevance
 from rag.retrieval import HybridRetriever, RetrievalConfig
-from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage, Quote
+from rag.sync import Syncer, SyncReport, exclude, remember
+from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage, Progress, Quote
 from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
 INDEX_DIR = "index"
+GENERATION_KEY = "write_generation"  # changes with every write session, whoever wrote
 
 
 class LibraryError(RuntimeError):
@@ -67,8 +72,17 @@ class Library:
         self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
         self.quotes = QuotePicker(self.embedder, self.manifest.page_text)
         self.gate = Gate()
+        self.lock = WriteLock(self.root)
+        self.lock_timeout = DEFAULT_TIMEOUT
         self._check_embedder()
-        self.recover()
+        self._generation = self.manifest.get_meta(GENERATION_KEY)
+        # Another process writing right now will finish its own work: recovering under
+        # it would mark its half-sent documents ready and rebuild its index.
+        if self.lock.try_acquire():
+            try:
+                self.recover()
+            finally:
+                self.lock.release()
 
     @property
     def name(self) -> str:
@@ -83,6 +97,54 @@ class Library:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- one writer at a time -------------------------------------------------------------
+    @contextmanager
+    def writing(
+        self, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    ) -> Iterator[None]:
+        """Hold the library's write lock (waiting for another process, saying so through
+        ``progress`` as a ``"waiting"`` event) and work on what that process wrote."""
+        def waiting(message: str) -> None:
+            if progress is not None:
+                progress(Progress("waiting", 0, 0, message=message))
+
+        self.lock.acquire(self.lock_timeout, waiting, cancel)
+        try:
+            if self.lock.depth == 1:
+                self._catch_up()
+                # Marked at the start too: a writer killed halfway still tells the others
+                # to reopen the index and finish its work.
+                self._new_generation()
+            yield
+        finally:
+            if self.lock.depth == 1:
+                self._new_generation()
+            self.lock.release()
+
+    def _new_generation(self) -> None:
+        self._generation = uuid.uuid4().hex  # ours first: a search meanwhile sees no change
+        self.manifest.set_meta(GENERATION_KEY, self._generation)
+
+    def _catch_up(self) -> None:
+        """Another process wrote since this one last did: Chroma keeps its index in this
+        process's memory, so it is reopened from disk before we add to it (writing from a
+        stale copy would drop the other's vectors), and an interrupted write completed."""
+        if self.manifest.get_meta(GENERATION_KEY) == self._generation:
+            return
+        self.index.close()
+        self.recover()
+        self._generation = self.manifest.get_meta(GENERATION_KEY)
+
+    def refresh(self) -> None:
+        """For a reader: see what another process wrote, if no one is writing right now
+        (a reader never waits; until then it reads what was there)."""
+        if self.manifest.get_meta(GENERATION_KEY) == self._generation or not self.lock.try_acquire():
+            return
+        try:
+            self._catch_up()
+        finally:
+            self.lock.release()
 
     # -- consistency ---------------------------------------------------------------------
     def _check_embedder(self) -> None:
@@ -110,12 +172,16 @@ class Library:
                     self.index.add(ids, vecs, docs)
                 self.manifest.mark_ready(doc_id)
             if self.index.count() != self.manifest.count_chunks():
-                self.rebuild_index()
+                self._rebuild_index()
         except Exception:  # noqa: BLE001 (a damaged index is rebuilt, never trusted)
-            self.rebuild_index(force=True)
+            self._rebuild_index(force=True)
 
-    def rebuild_index(self, force: bool = False) -> int:
+    def rebuild_index(self, force: bool = False, progress: ProgressCallback | None = None) -> int:
         """Recreate the vector index from the manifest's stored embeddings."""
+        with self.writing(progress):
+            return self._rebuild_index(force)
+
+    def _rebuild_index(self, force: bool = False) -> int:
         if force:
             self.index.close()
             shutil.rmtree(self.root / INDEX_DIR, ignore_errors=True)
@@ -136,8 +202,24 @@ class Library:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
-        pipeline = IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker)
-        return pipeline.run(paths, progress, cancel)
+        with self.writing(progress, cancel):
+            remember(self.manifest, paths)
+            return self._pipeline().run(paths, progress, cancel)
+
+    def _pipeline(self) -> IngestPipeline:
+        return IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker)
+
+    def sync(
+        self,
+        paths: Sequence[str | Path] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> SyncReport:
+        """Bring the library in line with the folders and files it was built from (or
+        only with ``paths``): see :mod:`rag.sync`."""
+        with self.writing(progress, cancel):
+            return Syncer(self.manifest, self.index, self.registry, self._pipeline()).run(
+                paths, progress, cancel)
 
     def documents(self) -> list[DocumentInfo]:
         return self.manifest.documents()
@@ -152,20 +234,24 @@ class Library:
             return exact
         return [d for d in docs if Path(d.name).name == Path(ref).name]
 
-    def remove(self, doc_ids: Sequence[int]) -> None:
+    def remove(self, doc_ids: Sequence[int], progress: ProgressCallback | None = None) -> None:
         """Remove documents from the library (never from disk), from both stores; an
-        e-mail's attachments go with it."""
-        for doc_id in doc_ids:
-            family = self.manifest.descendants(doc_id)
-            self.manifest.delete_document(doc_id)
-            for member in [doc_id, *family]:
-                self.index.delete_document(member)
+        e-mail's attachments go with it, and a sync does not bring them back."""
+        with self.writing(progress):
+            paths = {d.id: d.path for d in self.documents()}
+            exclude(self.manifest, [paths[i] for i in doc_ids if i in paths])
+            for doc_id in doc_ids:
+                family = self.manifest.descendants(doc_id)
+                self.manifest.delete_document(doc_id)
+                for member in [doc_id, *family]:
+                    self.index.delete_document(member)
 
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)
 
     # -- questions -----------------------------------------------------------------------
     def search(self, query: str, k: int = 8) -> list[Passage]:
+        self.refresh()
         return self.retriever.search(query, k)
 
     def quote(self, question: str, passages: Sequence[Passage]) -> tuple[list[Quote], QuoteRelevance]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.attachments import SEPARATOR
 from rag.doc_profile import PROFILE_VERSION, DocProfile, extract_profile
 from rag.text import keywords
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
@@ -85,6 +86,17 @@ class StoredChunk:
     location: str = ""
 
 
+@dataclass(frozen=True)
+class FileState:
+    id: int
+    path: str
+    name: str
+    sha256: str
+    size: int
+    mtime: float
+    status: str
+
+
 class Manifest:
     """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough)."""
 
@@ -117,6 +129,8 @@ class Manifest:
                                  " REFERENCES documents(id) ON DELETE CASCADE")
             if "location" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(chunks)")}:
                 self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT NOT NULL DEFAULT ''")
+            if "mtime" not in cols:  # sync (rag/sync.py): a changed file is seen without hashing
+                self._db.execute("ALTER TABLE documents ADD COLUMN mtime REAL NOT NULL DEFAULT 0")
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):
@@ -204,6 +218,7 @@ class Manifest:
         vectors: np.ndarray,
         profile: DocProfile | None = None,
         parent_id: int | None = None,
+        mtime: float = 0.0,
     ) -> tuple[int, list[int], int | None]:
         """Write a parsed, embedded document in one transaction, status INDEXING.
 
@@ -222,9 +237,9 @@ class Manifest:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
                 "INSERT INTO documents(path, name, kind, sha256, size, title, profile, status, pages,"
-                " added_at, updated_at, parent_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " added_at, updated_at, parent_id, mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (path, name, parsed.kind, sha256, size, parsed.title, profile.to_json(),
-                 DocStatus.INDEXING.value, len(parsed.pages), added, now, parent_id),
+                 DocStatus.INDEXING.value, len(parsed.pages), added, now, parent_id, mtime),
             )
             doc_id = int(cur.lastrowid or 0)
             db.executemany(
@@ -250,7 +265,8 @@ class Manifest:
             )
 
     def record_failure(
-        self, *, path: str, name: str, kind: str, reason: str, size: int, parent_id: int | None = None
+        self, *, path: str, name: str, kind: str, reason: str, size: int,
+        parent_id: int | None = None, mtime: float = 0.0
     ) -> int:
         """Remember a file that failed, with its reason, so the user can see why.
 
@@ -266,8 +282,8 @@ class Manifest:
                 db.execute("DELETE FROM documents WHERE id=?", (old[0],))
             cur = db.execute(
                 "INSERT INTO documents(path, name, kind, size, status, error, added_at, updated_at,"
-                " parent_id) VALUES (?,?,?,?,?,?,?,?,?)",
-                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now, parent_id),
+                " parent_id, mtime) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (path, name, kind, size, DocStatus.FAILED.value, reason, now, now, parent_id, mtime),
             )
             return int(cur.lastrowid or 0)
 
@@ -460,3 +476,37 @@ class Manifest:
                 if row is None:
                     out.append(w)
         return out
+
+    # -- sync (rag/sync.py) ---------------------------------------------------------------
+    def file_states(self) -> list[FileState]:
+        """What the library knows of each file: to compare with the disk."""
+        with self._lock:
+            # An attachment is no file of its own: it follows its message.
+            rows = self._db.execute(
+                "SELECT id, path, name, sha256, size, mtime, status FROM documents WHERE parent_id IS NULL"
+            ).fetchall()
+        return [FileState(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
+                for r in rows]
+
+    def set_stat(self, doc_id: int, size: int, mtime: float) -> None:
+        """A file touched but not changed (same content): remember its new size and time."""
+        with self._lock:
+            self._db.execute("UPDATE documents SET size=?, mtime=? WHERE id=?", (size, mtime, doc_id))
+
+    def move_document(self, doc_id: int, *, path: str, name: str, mtime: float) -> None:
+        """A file moved or renamed on disk: same content, same passages and vectors."""
+        with self.transaction() as db:
+            before = db.execute("SELECT path, name FROM documents WHERE id=?", (doc_id,)).fetchone()
+            db.execute("DELETE FROM documents WHERE path=? AND id!=?", (path, doc_id))
+            db.execute("UPDATE documents SET path=?, name=?, mtime=?, updated_at=? WHERE id=?",
+                       (path, name, mtime, time.time(), doc_id))
+            if before:
+                # A message's attachments are named after it ("mail.eml::contract.pdf",
+                # "mail.eml › contract.pdf"): they move with it.
+                old_path, old_name = str(before[0]) + SEPARATOR, str(before[1])
+                db.execute(
+                    "UPDATE documents SET path=? || substr(path, ?), name=? || substr(name, ?)"
+                    " WHERE substr(path, 1, ?)=? AND substr(name, 1, ?)=?",
+                    (path + SEPARATOR, len(old_path) + 1, name, len(old_name) + 1,
+                     len(old_path), old_path, len(old_name), old_name),
+                )

@@ -233,6 +233,11 @@ class IsolatedParser:
     def close(self) -> None:
         self._stop(kill=False)
 
+    def abort(self) -> None:
+        """Stop the worker now, mid-parse or not: after Cancel nobody waits for it (a
+        polite stop can take seconds while it finishes a file)."""
+        self._stop(kill=True)
+
     def __enter__(self) -> IsolatedParser:
         return self
 
