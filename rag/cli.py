@@ -53,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=512)
 
     sub.add_parser("rebuild-index", help="recreate the vector index from the manifest")
+
+    p = sub.add_parser("privacy", help="the network guard, where the data is and whether it is encrypted")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("audit", help="the library's tamper-evident audit log")
+    a = p.add_subparsers(dest="audit_command", required=True)
+    q = a.add_parser("show", help="print the log")
+    q.add_argument("--json", action="store_true")
+    a.add_parser("verify", help="check that no entry was edited, removed or reordered (exit 1 if so)")
+    q = a.add_parser("questions", help="keep questions' text in the log (sealed), or only a keyed hash")
+    q.add_argument("keep", choices=["text", "hash"])
     return ap
 
 
@@ -82,10 +93,33 @@ class _Bar:
             self.out.write("\n")
 
 
+def _ask_passphrase(new: bool) -> str | None:
+    """The passphrase, typed at the terminal (never echoed); None without a terminal."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    if new:
+        print("This computer has no secure keychain: choose a passphrase for this library.\n"
+              "Without it the library cannot be opened; nobody can recover it.", file=sys.stderr)
+    pw = getpass.getpass("Passphrase: ")
+    if new and pw and getpass.getpass("Again: ") != pw:
+        print("the two passphrases differ", file=sys.stderr)
+        return None
+    return pw or None
+
+
+def _migration(step: str, frac: float) -> None:
+    end = "\n" if frac >= 1.0 else ""
+    sys.stderr.write(f"\r{step}: {frac:.0%}{end}")
+    sys.stderr.flush()
+
+
 def _open(args: argparse.Namespace) -> Library:
+    from rag.keys import KeySource
     from rag.library import Library  # lazy: keeps --help fast
 
-    return Library(args.library or default_library())
+    return Library(args.library or default_library(), keys=KeySource(_ask_passphrase), migration=_migration)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -251,18 +285,69 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from rag.privacy import print_report, report
+
+    r = report(args.library or default_library())
+    if args.json:
+        print(json.dumps(r.to_json(), indent=1))
+    else:
+        print_report(r)
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    lib = _open(args)
+    try:
+        if args.audit_command == "questions":
+            lib.set_logs_question_text(args.keep == "text")
+            print("questions are kept in the audit log " +
+                  ("as text (sealed with the library key)" if args.keep == "text" else "as a keyed hash only"))
+            return EXIT_OK
+        verdict = lib.audit.verify()
+    finally:
+        lib.close()
+    if args.audit_command == "verify":
+        for problem in verdict.problems:
+            print(f"TAMPERED  {problem}")
+        if verdict.ok:
+            print(f"ok: {len(verdict.entries)} entries, chain intact")
+            return EXIT_OK
+        return EXIT_ERROR
+    rows = []
+    for e in verdict.entries:
+        data = dict(e.data)
+        if "text" in data:
+            data["text"] = lib.audit.open_text(str(data["text"]))
+        rows.append((e, data))
+    if args.json:
+        print(json.dumps([{"n": e.n, "at": e.at, "event": e.event, "data": d} for e, d in rows], indent=1))
+    else:
+        for e, d in rows:
+            detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in d.items())
+            print(f"{e.n:>5}  {e.when()}  {e.event:<18} {detail}")
+        if not verdict.ok:
+            print(f"WARNING: the log was tampered with ({len(verdict.problems)} problems; "
+                  "run 'docqa audit verify')", file=sys.stderr)
+    return EXIT_OK if verdict.ok else EXIT_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
-                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild}
+                "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild,
+                "privacy": cmd_privacy, "audit": cmd_audit}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
+        from rag.keys import KeyUnavailable
         from rag.library import LibraryError
+        from rag.sealed import SealedError
+        from rag.store import database_errors
 
-        if isinstance(err, LibraryError | OSError):
+        if isinstance(err, (LibraryError, OSError, KeyUnavailable, SealedError, *database_errors())):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         raise

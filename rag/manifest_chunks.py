@@ -17,6 +17,7 @@ import numpy as np
 from rag.text import keywords
 from rag.types import DocStatus
 
+
 @dataclass(frozen=True)
 class StoredChunk:
     id: int
