@@ -5,7 +5,7 @@ offline by construction: :mod:`rag.offline` runs before anything else is importe
 :mod:`rag.egress` then refuses any connection off this computer for the whole process.
 """
 
-from rag import offline as _offline  # noqa: F401  (side effect: offline switches)
+from rag import offline as _offline  # noqa: F401, I001  (side effect: offline switches, first)
 from rag import egress as _egress
 
 _egress.install()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.sealed import Sealer, SealedError
+from rag.sealed import SealedError, Sealer
 
 AUDIT_FILE = "audit.log"
 GENESIS = "0" * 64
