@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_parser("verify", help="check that no entry was edited, removed or reordered (exit 1 if so)")
     q = a.add_parser("questions", help="keep questions' text in the log (sealed), or only a keyed hash")
     q.add_argument("keep", choices=["text", "hash"])
+
+    p = sub.add_parser("key", help="where the library's key is kept")
+    p.add_argument("store", choices=["passphrase", "keychain"],
+                   help="a (new) passphrase (DOCQA_NEW_PASSPHRASE for scripts), or the OS keychain")
     return ap
 
 
@@ -100,8 +104,8 @@ def _ask_passphrase(new: bool) -> str | None:
     if not sys.stdin.isatty():
         return None
     if new:
-        print("This computer has no secure keychain: choose a passphrase for this library.\n"
-              "Without it the library cannot be opened; nobody can recover it.", file=sys.stderr)
+        print("Choose a passphrase for this library (this computer has no secure keychain, or you\n"
+              "asked for one). Without it the library cannot be opened; nobody can recover it.", file=sys.stderr)
     pw = getpass.getpass("Passphrase: ")
     if new and pw and getpass.getpass("Again: ") != pw:
         print("the two passphrases differ", file=sys.stderr)
@@ -332,11 +336,29 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return EXIT_OK if verdict.ok else EXIT_ERROR
 
 
+def cmd_key(args: argparse.Namespace) -> int:
+    import os
+
+    new = ""
+    if args.store == "passphrase":
+        new = os.environ.get("DOCQA_NEW_PASSPHRASE") or _ask_passphrase(True) or ""
+        if not new:
+            print("error: no new passphrase given (type it, or set DOCQA_NEW_PASSPHRASE)", file=sys.stderr)
+            return EXIT_ERROR
+    lib = _open(args)
+    try:
+        lib.change_key(args.store, new)
+    finally:
+        lib.close()
+    print(f"the library's key is now kept: {lib.key_source}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild,
-                "privacy": cmd_privacy, "audit": cmd_audit}
+                "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

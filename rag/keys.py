@@ -1,10 +1,13 @@
-"""One key per library: a random key kept in the OS keychain, or, where there is no
-secure keychain (headless Linux, CI), a key stretched from a passphrase with scrypt.
+"""One key per library: 32 random bytes, kept in the OS keychain or, where there is no
+secure keychain (headless Linux, CI), wrapped (AES-GCM) under a key stretched from a
+passphrase with scrypt.
 
 The library folder holds ``key.json``, which says how to find the key and never holds
-it: the keychain entry's id, or the passphrase's salt, and a check value so that a wrong
-key is refused before any file is touched. docqa never falls back to plaintext, nor to
-a keychain that writes secrets to a plain file.
+it in clear: the keychain entry's id, or the wrapped key and the passphrase's salt, and a
+check value so that a wrong key is refused before any file is touched. Since the key
+itself never changes, changing the passphrase or moving the key into the keychain only
+rewraps it. docqa never falls back to plaintext, nor to a keychain that writes secrets
+to a plain file.
 """
 
 from __future__ import annotations
@@ -126,24 +129,46 @@ class KeySource:
             raise KeyUnavailable(f"the library's key file {root / KEY_FILE} is damaged ({err})") from None
 
     def _make(self, root: Path) -> LibraryKey:
-        kr = secure_keyring()
-        lib_id = uuid.uuid4().hex
-        info: dict[str, Any] = {"version": 1, "id": lib_id}
-        if kr is not None:
-            secret = secrets.token_bytes(32)
-            kr.set_password(SERVICE, lib_id, secret.hex())
-            info["store"] = "keychain"
-            source = f"keychain ({keyring_name()})"
-        else:
-            salt = secrets.token_bytes(16)
-            info.update(store="passphrase", kdf={"name": "scrypt", "salt": salt.hex(), **SCRYPT})
-            secret = _stretch(self._passphrase(True), info["kdf"])
-            source = "passphrase"
-        info["check"] = _check(secret)
+        secret = secrets.token_bytes(32)
+        info = {"version": 1, "id": uuid.uuid4().hex}
+        store = "keychain" if secure_keyring() is not None else "passphrase"
         # The key is kept before anything is encrypted with it: a kill right after this
         # leaves a library that opens (and finishes encrypting) next time.
+        return self._keep(root, info, secret, store, self._passphrase(True) if store == "passphrase" else "")
+
+    def _keep(self, root: Path, info: dict[str, Any], secret: bytes, store: str, passphrase: str) -> LibraryKey:
+        """Write ``key.json`` (and the keychain entry) for ``secret`` kept in ``store``."""
+        info = {"version": 1, "id": info["id"], "store": store, "check": _check(secret)}
+        if store == "keychain":
+            kr = secure_keyring()
+            if kr is None:
+                raise KeyUnavailable(NO_KEYCHAIN)
+            kr.set_password(SERVICE, str(info["id"]), secret.hex())
+            source = f"keychain ({keyring_name()})"
+        else:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            kdf = {"name": "scrypt", "salt": secrets.token_bytes(16).hex(), **SCRYPT}
+            nonce = secrets.token_bytes(12)
+            wrapped = AESGCM(_stretch(passphrase, kdf)).encrypt(nonce, secret, b"docqa library key")
+            info.update(kdf=kdf, nonce=nonce.hex(), wrapped=wrapped.hex())
+            source = "passphrase"
         write_atomic(root / KEY_FILE, json.dumps(info, indent=1).encode())
         return LibraryKey(secret, source)
+
+    def change(self, root: Path, key: LibraryKey, store: str, passphrase: str = "") -> LibraryKey:
+        """Keep the library's key in ``store``: "keychain", or "passphrase" (the new
+        ``passphrase``): a new passphrase, or a key moved into or out of the keychain
+        (out of it, to take a library to another computer). The key itself stays the
+        same, so no file needs re-encrypting."""
+        if store == "passphrase" and not passphrase:
+            raise KeyUnavailable("a new passphrase is needed")
+        info = self._read(root) or {"id": uuid.uuid4().hex}
+        old_store = info.get("store")
+        new = self._keep(root, info, key.secret, store, passphrase)
+        if old_store == "keychain" and store != "keychain":
+            self._delete_keychain_entry(str(info["id"]))
+        return new
 
     def _load(self, root: Path, info: dict[str, Any]) -> LibraryKey:
         if info.get("store") == "keychain":
@@ -156,7 +181,16 @@ class KeySource:
                 )
             secret, source = bytes.fromhex(stored), f"keychain ({keyring_name()})"
         else:
-            secret, source = _stretch(self._passphrase(False), dict(info["kdf"])), "passphrase"
+            from cryptography.exceptions import InvalidTag
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            kek = _stretch(self._passphrase(False), dict(info["kdf"]))
+            try:
+                secret = AESGCM(kek).decrypt(bytes.fromhex(str(info["nonce"])), bytes.fromhex(str(info["wrapped"])),
+                                             b"docqa library key")
+            except InvalidTag:
+                raise WrongKey("wrong passphrase for this library: nothing was changed") from None
+            source = "passphrase"
         if not hmac.compare_digest(_check(secret), str(info.get("check", ""))):
             raise WrongKey("wrong passphrase or key for this library: nothing was changed")
         return LibraryKey(secret, source)
@@ -167,12 +201,16 @@ class KeySource:
             info = self._read(root)
         except KeyUnavailable:
             return
+        if info and info.get("store") == "keychain":
+            self._delete_keychain_entry(str(info["id"]))
+
+    def _delete_keychain_entry(self, lib_id: str) -> None:
         kr = secure_keyring()
-        if info and info.get("store") == "keychain" and kr is not None:
+        if kr is not None:
             import keyring.errors
 
             try:
-                kr.delete_password(SERVICE, str(info["id"]))
+                kr.delete_password(SERVICE, lib_id)
             except keyring.errors.PasswordDeleteError:
                 pass
 

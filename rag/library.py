@@ -76,7 +76,7 @@ class Library:
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
         had_key = self.keys.exists(self.root)
-        key = self.keys.get(self.root)
+        key = self._key = self.keys.get(self.root)
         self.key_source = key.source
         self.files = Sealer(key.derive("files"))
         migrating = is_plaintext(self.root / MANIFEST_FILE)
@@ -217,6 +217,12 @@ class Library:
         if on != self.logs_question_text:
             self.manifest.set_meta("audit_question_text", "1" if on else "0")
             self.audit.record("setting changed", question_text=on)
+
+    def change_key(self, store: str, passphrase: str = "") -> None:
+        """Keep the key in the keychain, or behind a (new) passphrase (see KeySource.change)."""
+        self._key = self.keys.change(self.root, self._key, store, passphrase)
+        self.key_source = self._key.source
+        self.audit.record("key changed", store=self._key.source)
 
     def record_export(self, fmt: str, exchanges: int) -> None:
         """Note in the audit log that answers left the app (format and count, no content)."""

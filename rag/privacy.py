@@ -95,7 +95,7 @@ def _key_store(library: Path) -> str:
         return "none yet"
     if info.get("store") == "keychain":
         return "a random key in the OS keychain"
-    return "from a passphrase (scrypt); not stored anywhere"
+    return "behind a passphrase (scrypt); the passphrase is not stored anywhere"
 
 
 def _count_blocked(log: Path) -> int:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import keyring
+import numpy as np
 import pytest
 from keyring.backends import fail
 
@@ -81,6 +82,28 @@ def test_headless_uses_the_passphrase_and_refuses_a_wrong_one(tmp_path: Path, em
         assert [d.status.value for d in lib.documents()] == ["ready"]
 
 
+def test_key_changes_rewrap_the_same_key(tmp_path: Path, embedder, memory_keyring,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCQA_PASSPHRASE")
+    root = tmp_path / "lib"
+    with Library(root, embedder) as lib:
+        lib.ingest([make_text_pdf(tmp_path / "a.pdf", [[f"The {PHRASE} clause applies."]])])
+        lib_id = json.loads((root / KEY_FILE).read_text())["id"]
+        lib.change_key("passphrase", "to take it to another computer")  # out of the keychain
+    assert keyring.get_password(SERVICE, lib_id) is None
+    with pytest.raises(KeyUnavailable):
+        Library(root, embedder)  # no passphrase given
+    monkeypatch.setenv("DOCQA_PASSPHRASE", "to take it to another computer")
+    with Library(root, embedder) as lib:
+        assert lib.key_source == "passphrase" and len(lib.documents()) == 1
+        lib.change_key("keychain")
+        events = [e.event for e in lib.audit.verify().entries]
+        assert events.count("key changed") == 2 and lib.audit.verify().ok
+    monkeypatch.delenv("DOCQA_PASSPHRASE")
+    with Library(root, embedder) as lib:
+        assert lib.key_source.startswith("keychain") and len(lib.documents()) == 1
+
+
 def test_wrong_passphrase_on_the_cli_is_one_line(tmp_path: Path, embedder) -> None:
     root = tmp_path / "lib"
     env = {**os.environ, "DOCQA_PASSPHRASE": TEST_PASSPHRASE}
@@ -105,8 +128,11 @@ def _plaintext_library(root: Path, embedder, pages: int = 1) -> None:
             for i in range(pages)]
     parsed = ParsedDocument(body, "pdf", NAME)
     chunks = StructuredChunker(ChunkerConfig()).chunk(parsed)
+    # Real vectors for a library that is searched; for a big one only its size matters.
+    vectors = (embedder.embed([c.text for c in chunks]) if pages == 1
+               else np.random.default_rng(0).standard_normal((len(chunks), 384)).astype(np.float32))
     doc, _, _ = m.begin_document(path=f"/docs/{NAME}.pdf", name=f"{NAME}.pdf", sha256="0" * 64, size=1,
-                                 parsed=parsed, chunks=chunks, vectors=embedder.embed([c.text for c in chunks]))
+                                 parsed=parsed, chunks=chunks, vectors=vectors)
     m.mark_ready(doc)
     m.set_meta("embedder", embedder.name)
     m.close()
