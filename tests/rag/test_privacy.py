@@ -116,6 +116,28 @@ def test_wrong_passphrase_on_the_cli_is_one_line(tmp_path: Path, embedder) -> No
     assert "wrong passphrase" in r.stderr and _snapshot(root) == before
 
 
+def test_cli_privacy_and_audit(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    env = {**os.environ, "DOCQA_PASSPHRASE": TEST_PASSPHRASE}
+
+    def docqa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "rag.cli", "--library", str(root), *args], env=env,
+                              capture_output=True, text=True, cwd=REPO, stdin=subprocess.DEVNULL)
+
+    assert docqa("search", "anything at all").returncode == 0
+    report = json.loads(docqa("privacy", "--json").stdout)
+    assert report["guard"].startswith("on") and report["manifest"].startswith("encrypted")
+    assert report["key_store"].startswith("behind a passphrase") and report["disk_encryption"]
+    r = docqa("audit", "show")
+    assert r.returncode == 0 and "library opened" in r.stdout and "search" in r.stdout
+    assert "anything" not in r.stdout  # a keyed hash, not the question
+    assert docqa("audit", "verify").returncode == 0
+    log = root / "audit.log"
+    log.write_bytes(log.read_bytes().replace(b'"search"', b'"searcH"'))
+    r = docqa("audit", "verify")
+    assert r.returncode == 1 and "TAMPERED" in r.stdout and "Traceback" not in r.stderr
+
+
 def _plaintext_library(root: Path, embedder, pages: int = 1) -> None:
     """A library as main wrote it before encryption: a plain SQLite manifest (the very
     same schema, through the same code with no key) and a plaintext chats.json."""
