@@ -35,6 +35,7 @@ from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
 INDEX_DIR = "index"
+TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
 class LibraryError(RuntimeError):
@@ -73,6 +74,7 @@ class Library:
         encryption is encrypted here, reporting to ``migration``."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
         had_key = self.keys.exists(self.root)
@@ -167,8 +169,14 @@ class Library:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
-        pipeline = IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker)
-        report = pipeline.run(paths, progress, cancel)
+        tmp = self.root / TEMP_DIR
+        tmp.mkdir(exist_ok=True)
+        pipeline = IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker,
+                                  temp_dir=tmp)
+        try:
+            report = pipeline.run(paths, progress, cancel)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         # Counts only: the log is readable by anyone with the file (only forging it needs
         # the key), so file names stay out of it.
         counts = {o.value: report.count(o) for o in Outcome if report.count(o)}
