@@ -118,7 +118,12 @@ class KeySource:
     def get(self, root: Path) -> LibraryKey:
         """The key of the library at ``root``, made (and remembered) if it has none yet."""
         info = self._read(root)
-        return self._make(root) if info is None else self._load(root, info)
+        if info is None:
+            return self._make(root)
+        try:
+            return self._load(root, info)
+        except (KeyError, ValueError, TypeError) as err:
+            raise KeyUnavailable(f"the library's key file {root / KEY_FILE} is damaged ({err!r})") from None
 
     def _read(self, root: Path) -> dict[str, Any] | None:
         try:
