@@ -21,11 +21,13 @@ from desktop.first_run import FirstRunDialog
 from desktop.jobs import JobRunner
 from desktop.libraries import LibraryFolders
 from desktop.main_window import MainWindow
+from desktop.passphrase import passphrase_prompt
 from desktop.settings import SETTINGS_FILE, Settings, SettingsStore
 from desktop.settings_dialog import SettingsDialog, model_changed
 from desktop.theme import apply_theme, follow_system
 from desktop.ui_state import UiState
 from rag import paths
+from rag.keys import KeySource
 from rag.protocols import Embedder
 
 
@@ -51,7 +53,8 @@ class DesktopApp:
 
             embedder = SentenceTransformerEmbedder()  # cheap: loads on first use, in a job
         self.runner = JobRunner()
-        self.folders = LibraryFolders(self.data_dir / "libraries", embedder)
+        keys = KeySource(passphrase_prompt(lambda: getattr(self, "window", None)))
+        self.folders = LibraryFolders(self.data_dir / "libraries", embedder, keys)
         self.engine = Engine(self.runner, self.folders, self.data_dir / "models")
         apply_theme(app, self.settings.theme)
         follow_system(app, lambda: self.settings.theme)
@@ -94,7 +97,10 @@ class DesktopApp:
             self.window.statusBar().showMessage(f"Could not save settings: {err}", 8000)
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self.engine.model_state, self.window)
+        name = self.window.library
+        dialog = SettingsDialog(self.settings, self.engine.model_state, self.window,
+                                library_root=self.folders.path(name) if name else None,
+                                library=self.folders.open(name) if name else None)
         if dialog.exec():
             self.apply_settings(dialog.result_settings())
 

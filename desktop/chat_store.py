@@ -1,4 +1,7 @@
-"""Chat history, saved per library as ``chats.json`` in the library folder.
+"""Chat history, saved per library as ``chats.sealed`` in the library folder: JSON sealed
+with AES-256-GCM under the library's file key (questions, answers and quotes reveal the
+documents as much as the documents do). A ``chats.json`` left by an earlier version is
+sealed and removed on first load.
 
 Citations are stored with everything needed to reopen the source later (path, page and
 character offsets), so an old answer's [n] still opens the right passage. Since format 2
@@ -16,9 +19,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from rag.sealed import SealedError, Sealer
 from rag.types import Answer, Citation, Passage, Quote, SentenceCheck, Support
 
-CHATS_FILE = "chats.json"
+CHATS_FILE = "chats.sealed"
+LEGACY_CHATS_FILE = "chats.json"  # plaintext, before encryption
 FORMAT_VERSION = 2
 
 UNSUPPORTED_NOTE = "not found in the sources — check"
@@ -212,22 +217,41 @@ class Chat:
 class ChatStore:
     """All chats of one library, newest last."""
 
-    def __init__(self, library_root: Path) -> None:
+    def __init__(self, library_root: Path, sealer: Sealer) -> None:
         self.path = library_root / CHATS_FILE
+        self._sealer = sealer
         self.chats: list[Chat] = self._load()
+        legacy = library_root / LEGACY_CHATS_FILE
+        if legacy.exists():
+            self._adopt(legacy)
 
     def _load(self) -> list[Chat]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(self._sealer.read(self.path).decode("utf-8"))
             return [Chat.from_json(c) for c in data.get("chats", [])]
         except FileNotFoundError:
             return []
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, SealedError):
+            # Kept (still sealed) for a look later; the user starts with an empty history.
             try:
-                self.path.replace(self.path.with_suffix(".damaged.json"))
+                self.path.replace(self.path.with_suffix(".damaged"))
             except OSError:
                 pass
             return []
+
+    def _adopt(self, legacy: Path) -> None:
+        """Seal a plaintext history from before encryption, then remove the plaintext.
+        The sealed file is complete on disk before the plaintext goes: a kill between
+        the two leaves both, and the next load does it again."""
+        if not self.path.exists():  # else it was sealed already, just before a kill
+            try:
+                data = json.loads(legacy.read_text(encoding="utf-8"))
+                self.chats = [Chat.from_json(c) for c in data.get("chats", [])]
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # unreadable: nothing of it is kept, in clear or otherwise
+            self.save()
+        legacy.unlink(missing_ok=True)
+        legacy.with_suffix(".damaged.json").unlink(missing_ok=True)
 
     def current(self) -> Chat:
         if not self.chats:
@@ -253,6 +277,4 @@ class ChatStore:
         if not self.path.parent.is_dir():
             return  # the library was deleted meanwhile
         data = {"version": FORMAT_VERSION, "chats": [asdict(c) for c in self.chats]}
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(self.path)
+        self._sealer.write(self.path, json.dumps(data).encode("utf-8"))

@@ -7,10 +7,10 @@ Each library (a matter) is a folder under ``rag.paths.libraries_dir()``. Opened
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
-from rag.library import Library
+from rag.keys import KeySource
+from rag.library import Library, delete_library
 from rag.protocols import Embedder
 
 _BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -32,9 +32,10 @@ def check_name(name: str) -> str:
 
 
 class LibraryFolders:
-    def __init__(self, root: Path, embedder: Embedder) -> None:
+    def __init__(self, root: Path, embedder: Embedder, keys: KeySource | None = None) -> None:
         self.root = root
         self.embedder = embedder
+        self.keys = keys or KeySource()
         self._open: dict[str, Library] = {}
 
     def names(self) -> list[str]:
@@ -57,7 +58,7 @@ class LibraryFolders:
     def open(self, name: str) -> Library:
         lib = self._open.get(name)
         if lib is None:
-            lib = Library(self.root / name, self.embedder)
+            lib = Library(self.root / name, self.embedder, keys=self.keys)
             self._open[name] = lib
         return lib
 
@@ -77,9 +78,10 @@ class LibraryFolders:
         return new
 
     def delete(self, name: str) -> None:
-        """Delete the library's folder (its index and chats), never the user's documents."""
+        """Delete the library's folder (its index and chats) and its key, never the user's
+        documents."""
         self.close(name)
-        shutil.rmtree(self.root / name, ignore_errors=True)
+        delete_library(self.root / name, self.keys)
 
     def close_all(self) -> None:
         for name in list(self._open):

@@ -20,6 +20,7 @@ from desktop.settings import Settings
 from desktop.ui_state import UiState
 from desktop.viewer import SourceViewer
 from desktop.watch import FolderWatcher
+from rag.keys import KeyUnavailable
 
 DEFAULT_LIBRARY = "My documents"
 
@@ -167,10 +168,16 @@ class MainWindow(QMainWindow):
 
     # -- libraries ---------------------------------------------------------------------------
     def _on_library_selected(self, name: str) -> None:
+        store = None
+        if name:
+            try:
+                store = ChatStore(self.engine.folders.path(name), self.engine.folders.open(name).files)
+            except KeyUnavailable as err:  # no passphrase, or a wrong one: the library stays shut
+                QMessageBox.warning(self, "Library locked", f"“{name}” was not opened: {err}.")
+                name = ""
         self.library = name
         self._settings().last_library = name
         self.documents.result_label.clear()
-        store = ChatStore(self.engine.folders.path(name)) if name else None
         self.chat.set_library(name, store)
         self.refresh_documents()
         self.watcher.watch(self._settings().watched_folders if name else [])
@@ -332,6 +339,8 @@ class MainWindow(QMainWindow):
         except Exception as err:  # noqa: BLE001 (disk full, bad name: tell the user)
             QMessageBox.warning(self, "Export", f"Could not export: {err}")
             return
+        if self.library:
+            self.engine.folders.open(self.library).record_export(Path(path).suffix.lstrip("."), len(exchanges))
         self.statusBar().showMessage(f"Exported to {path}", 6000)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -18,16 +18,20 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.model_info import InvalidModel, read_model_info
+from desktop.privacy_page import PrivacyPage
 from desktop.settings import Settings
+from rag.library import Library
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, backend: str, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, backend: str, parent: QWidget | None = None, *,
+                 library_root: Path | None = None, library: Library | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(620)
@@ -110,8 +114,15 @@ class SettingsDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        general = QWidget()
+        general.setLayout(form)
+        self.privacy = PrivacyPage(library_root, library)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.privacy, "Privacy")
+        self.buttons.accepted.connect(self.privacy.apply)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
         self._check_model()
 

@@ -62,6 +62,21 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", help="bring the library in line with the folders and files it was built from")
     p.add_argument("paths", nargs="*", help="only these folders or files (they are followed from now on)")
     p.add_argument("--json", action="store_true", help="print what changed as JSON")
+
+    p = sub.add_parser("privacy", help="the network guard, where the data is and whether it is encrypted")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("audit", help="the library's tamper-evident audit log")
+    a = p.add_subparsers(dest="audit_command", required=True)
+    q = a.add_parser("show", help="print the log")
+    q.add_argument("--json", action="store_true")
+    a.add_parser("verify", help="check that no entry was edited, removed or reordered (exit 1 if so)")
+    q = a.add_parser("questions", help="keep questions' text in the log (sealed), or only a keyed hash")
+    q.add_argument("keep", choices=["text", "hash"])
+
+    p = sub.add_parser("key", help="where the library's key is kept")
+    p.add_argument("store", choices=["passphrase", "keychain"],
+                   help="a (new) passphrase (DOCQA_NEW_PASSPHRASE for scripts), or the OS keychain")
     return ap
 
 
@@ -99,10 +114,33 @@ class _Bar:
             self.out.write("\n")
 
 
+def _ask_passphrase(new: bool) -> str | None:
+    """The passphrase, typed at the terminal (never echoed); None without a terminal."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return None
+    if new:
+        print("Choose a passphrase for this library (this computer has no secure keychain, or you\n"
+              "asked for one). Without it the library cannot be opened; nobody can recover it.", file=sys.stderr)
+    pw = getpass.getpass("Passphrase: ")
+    if new and pw and getpass.getpass("Again: ") != pw:
+        print("the two passphrases differ", file=sys.stderr)
+        return None
+    return pw or None
+
+
+def _migration(step: str, frac: float) -> None:
+    end = "\n" if frac >= 1.0 else ""
+    sys.stderr.write(f"\r{step}: {frac:.0%}{end}")
+    sys.stderr.flush()
+
+
 def _open(args: argparse.Namespace) -> Library:
+    from rag.keys import KeySource
     from rag.library import Library  # lazy: keeps --help fast
 
-    lib = Library(args.library or default_library())
+    lib = Library(args.library or default_library(), keys=KeySource(_ask_passphrase), migration=_migration)
     lib.lock_timeout = args.wait
     return lib
 
@@ -354,20 +392,41 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from rag.cli_privacy import privacy
+
+    return privacy(args)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from rag.cli_privacy import audit
+
+    return audit(args)
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from rag.cli_privacy import key
+
+    return key(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,
-                "sync": cmd_sync}
+                "sync": cmd_sync, "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
+        from rag.keys import KeyUnavailable
         from rag.library import LibraryError
         from rag.lock import LibraryBusy
+        from rag.sealed import SealedError
+        from rag.store import database_errors
 
-        if isinstance(err, LibraryError | LibraryBusy | OSError):
+        if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, *database_errors())):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         raise

@@ -134,10 +134,13 @@ class IngestPipeline:
         registry: ParserRegistry,
         chunker: Chunker,
         isolate: bool = True,
+        temp_dir: Path | None = None,
     ) -> None:
         """``isolate``: parse in a worker process (see :mod:`rag.parsing.isolated`), so a
-        file that hangs or crashes its parser fails alone and Cancel stops even a parse."""
+        file that hangs or crashes its parser fails alone and Cancel stops even a parse;
+        its temporary files go to ``temp_dir``."""
         self.isolate = isolate
+        self.temp_dir = temp_dir
         self.manifest = manifest
         self.index = index
         self.embedder = embedder
@@ -172,7 +175,7 @@ class IngestPipeline:
 
         q: queue.Queue[object] = queue.Queue(maxsize=4)
         stop = threading.Event()
-        isolated = IsolatedParser(self.registry) if self.isolate else None
+        isolated = IsolatedParser(self.registry, temp_dir=self.temp_dir) if self.isolate else None
         producer = threading.Thread(
             target=self._produce, args=(targets, q, cancel, stop, isolated), name="docqa-parse", daemon=True
         )

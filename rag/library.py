@@ -2,6 +2,9 @@
 
 This is the engine's front door for the CLI and the desktop app. It is the composition
 root for one library: the embedder (heavy, shareable between libraries) is passed in.
+Everything in the folder that reveals content is encrypted with the library's key
+(:mod:`rag.keys`): the manifest by SQLCipher, other files sealed (:mod:`rag.sealed`);
+what happens to the library is written to its audit log (:mod:`rag.audit`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag import egress
 from rag.answer import EMPTY_LIBRARY, NOT_FOUND, answer
+from rag.audit import AUDIT_FILE, AuditLog
 from rag.cancel import CancelToken
 from rag.chunking import ChunkerConfig, StructuredChunker
 from rag.embedder import SentenceTransformerEmbedder
 from rag.ingest import IngestPipeline, ProgressCallback
+from rag.keys import KeySource
 from rag.lock import DEFAULT_TIMEOUT, WriteLock
 from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
@@ -25,13 +31,16 @@ from rag.protocols import Embedder, Generator
 from rag.quotes import QuotePicker, topic_words
 from rag.quotes import Relevance as QuoteRelevance
 from rag.retrieval import HybridRetriever, RetrievalConfig
+from rag.sealed import Sealer
+from rag.store import MigrationProgress, is_plaintext
 from rag.sync import Syncer, SyncReport, exclude, remember
-from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Passage, Progress, Quote
+from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Outcome, Passage, Progress, Quote
 from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
 INDEX_DIR = "index"
 GENERATION_KEY = "write_generation"  # changes with every write session, whoever wrote
+TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
 class LibraryError(RuntimeError):
@@ -61,11 +70,34 @@ class Library:
         *,
         chunker: StructuredChunker | None = None,
         retrieval: RetrievalConfig | None = None,
+        keys: KeySource | None = None,
+        migration: MigrationProgress | None = None,
     ) -> None:
+        """Opens (or creates) the library at ``root``. ``keys`` finds its key (by default:
+        the OS keychain, else ``DOCQA_PASSPHRASE``); a wrong or missing key raises
+        :class:`rag.keys.KeyUnavailable` before any file is touched. A library from before
+        encryption is encrypted here, reporting to ``migration``."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
-        self.manifest = Manifest(self.root / MANIFEST_FILE)
+        self.keys = keys or KeySource()
+        had_key = self.keys.exists(self.root)
+        key = self._key = self.keys.get(self.root)
+        self.key_source = key.source
+        self.files = Sealer(key.derive("files"))
+        migrating = is_plaintext(self.root / MANIFEST_FILE)
+        self.manifest = Manifest(self.root / MANIFEST_FILE, key.derive("manifest"), migration)
+        self.audit = AuditLog(self.root / AUDIT_FILE, key.derive("audit"), self.files,
+                              anchor_get=lambda: self.manifest.get_meta("audit_head"),
+                              anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
+        if not had_key:
+            self.audit.record("key created", store=key.source)
+        if migrating:
+            self.audit.record("library encrypted")
+        self.audit.record("library opened", key=key.source)
+        self._unsubscribe = egress.subscribe(
+            lambda a: self.audit.record("connection blocked", to=a.target, via=a.event))
         self.index = ChromaIndex(self.root / INDEX_DIR)
         self.registry = ParserRegistry()
         self.chunker = chunker or StructuredChunker(ChunkerConfig())
@@ -89,6 +121,7 @@ class Library:
         return self.root.name
 
     def close(self) -> None:
+        self._unsubscribe()
         self.index.close()
         self.manifest.close()
 
@@ -204,10 +237,21 @@ class Library:
     ) -> IngestReport:
         with self.writing(progress, cancel):
             remember(self.manifest, paths)
-            return self._pipeline().run(paths, progress, cancel)
+            tmp = self.root / TEMP_DIR
+            tmp.mkdir(exist_ok=True)
+            try:
+                report = self._pipeline(tmp).run(paths, progress, cancel)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        # Counts only: the log is readable by anyone with the file (only forging it needs
+        # the key), so file names stay out of it.
+        counts = {o.value: report.count(o) for o in Outcome if report.count(o)}
+        self.audit.record("documents added", counts=counts, stopped=report.cancelled)
+        return report
 
-    def _pipeline(self) -> IngestPipeline:
-        return IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker)
+    def _pipeline(self, temp_dir: Path | None = None) -> IngestPipeline:
+        return IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker,
+                              temp_dir=temp_dir)
 
     def sync(
         self,
@@ -218,8 +262,18 @@ class Library:
         """Bring the library in line with the folders and files it was built from (or
         only with ``paths``): see :mod:`rag.sync`."""
         with self.writing(progress, cancel):
-            return Syncer(self.manifest, self.index, self.registry, self._pipeline()).run(
-                paths, progress, cancel)
+            tmp = self.root / TEMP_DIR
+            tmp.mkdir(exist_ok=True)
+            try:
+                report = Syncer(self.manifest, self.index, self.registry, self._pipeline(tmp)).run(
+                    paths, progress, cancel)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        # Counts only, as for ingest: no file names in the log.
+        self.audit.record("library synced", added=len(report.added), updated=len(report.updated),
+                          removed=len(report.removed), moved=len(report.moved),
+                          failed=len(report.failed), stopped=report.cancelled)
+        return report
 
     def documents(self) -> list[DocumentInfo]:
         return self.manifest.documents()
@@ -245,6 +299,7 @@ class Library:
                 self.manifest.delete_document(doc_id)
                 for member in [doc_id, *family]:
                     self.index.delete_document(member)
+        self.audit.record("documents removed", ids=[int(d) for d in doc_ids])
 
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)
@@ -252,7 +307,33 @@ class Library:
     # -- questions -----------------------------------------------------------------------
     def search(self, query: str, k: int = 8) -> list[Passage]:
         self.refresh()
+        self._record_question("search", query)
         return self.retriever.search(query, k)
+
+    def _record_question(self, event: str, text: str) -> None:
+        """A keyed hash of the question; its text too, sealed, if the user opted in."""
+        extra = {"text": self.audit.seal_text(text)} if self.logs_question_text else {}
+        self.audit.record(event, q=self.audit.question_hash(text), **extra)
+
+    @property
+    def logs_question_text(self) -> bool:
+        return self.manifest.get_meta("audit_question_text") == "1"
+
+    def set_logs_question_text(self, on: bool) -> None:
+        """Opt in (or out) of keeping questions' text in the audit log (sealed)."""
+        if on != self.logs_question_text:
+            self.manifest.set_meta("audit_question_text", "1" if on else "0")
+            self.audit.record("setting changed", question_text=on)
+
+    def change_key(self, store: str, passphrase: str = "") -> None:
+        """Keep the key in the keychain, or behind a (new) passphrase (see KeySource.change)."""
+        self._key = self.keys.change(self.root, self._key, store, passphrase)
+        self.key_source = self._key.source
+        self.audit.record("key changed", store=self._key.source)
+
+    def record_export(self, fmt: str, exchanges: int) -> None:
+        """Note in the audit log that answers left the app (format and count, no content)."""
+        self.audit.record("export", format=fmt, exchanges=exchanges)
 
     def quote(self, question: str, passages: Sequence[Passage]) -> tuple[list[Quote], QuoteRelevance]:
         """The verbatim quotes that answer ``question`` from ``passages`` (numbered 1..)."""
@@ -286,11 +367,12 @@ class Library:
         """Retrieve, quote, then generate. ``on_quotes`` receives the verbatim quotes (or an
         empty list when the answer declines) before generation starts; ``on_token`` each
         generated piece."""
+        self._record_question("question", question)
         if self.manifest.count_chunks() == 0:
             if on_quotes is not None:
                 on_quotes([])
             return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
-        passages = self.search(question, k)
+        passages = self.retriever.search(question, k)
         first, rel = self.quote(question, passages)
         if not passages or not self.answerable(question, rel):
             # Nothing here answers it: say so rather than let a model invent an answer.
@@ -307,3 +389,10 @@ class Library:
             question, passages, generator, quotes=quotes,
             on_quotes=on_quotes, on_token=on_token, cancel=cancel, answer_tokens=max_tokens,
         )
+
+
+def delete_library(root: Path, keys: KeySource | None = None) -> None:
+    """Delete a library: its key from the keychain, then its folder (never the user's
+    documents). Without its key, what might survive on disk can no longer be read."""
+    (keys or KeySource()).forget(Path(root))
+    shutil.rmtree(root, ignore_errors=True)

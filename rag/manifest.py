@@ -3,25 +3,29 @@ chunks with offsets and their embeddings, and an FTS5 keyword index.
 
 Chroma is derived from this file and can be rebuilt from it at any time without
 re-parsing or re-embedding (:meth:`rag.library.Library.rebuild_index`). Document text
-lives here and never in Chroma, so that encrypting this one file later protects it.
+lives here and never in Chroma, so encrypting this one file (SQLCipher, :mod:`rag.store`)
+protects it. Reading passages and the keyword index is in :mod:`rag.manifest_chunks`.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from rag.attachments import SEPARATOR
 from rag.doc_profile import PROFILE_VERSION, DocProfile, extract_profile
-from rag.text import keywords
+from rag.manifest_chunks import ChunkQueries, StoredChunk
+from rag.store import MigrationProgress, open_database
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
+
+__all__ = ["SCHEMA_VERSION", "FileState", "Manifest", "StoredChunk"]
 
 SCHEMA_VERSION = 1
 
@@ -72,21 +76,6 @@ END;
 """
 
 @dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    doc_id: int
-    ordinal: int
-    page: int
-    start: int
-    end: int
-    heading: str
-    text: str
-    name: str
-    path: str
-    location: str = ""
-
-
-@dataclass(frozen=True)
 class FileState:
     id: int
     path: str
@@ -97,13 +86,20 @@ class FileState:
     status: str
 
 
-class Manifest:
-    """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough)."""
+class Manifest(ChunkQueries):
+    """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough).
 
-    def __init__(self, path: Path) -> None:
+    With ``key`` (a library's manifest key) the file is encrypted, and a plaintext file
+    from an earlier version is encrypted first (``progress`` hears about it); without,
+    it is plain SQLite, for scratch databases only: a library always passes its key.
+    """
+
+    def __init__(self, path: Path, key: bytes | None = None,
+                 progress: MigrationProgress | None = None) -> None:
         self.path = path
+        self.encrypted = key is not None
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = open_database(path, key, progress)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -176,7 +172,7 @@ class Manifest:
             self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Any]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -352,130 +348,6 @@ class Manifest:
                 (chars, doc_id),
             ).fetchone()
         return "" if row is None else str(row[0])
-
-    # -- chunks -------------------------------------------------------------------------
-    _CHUNK_COLS = (
-        'c.id, c.doc_id, c.ordinal, c.page, c.start, c."end", c.heading, c.text, d.name, d.path,'
-        " c.location"
-    )
-
-    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
-        ids = list(ids)
-        if not ids:
-            return {}
-        out: dict[int, StoredChunk] = {}
-        with self._lock:
-            for i in range(0, len(ids), 500):
-                part = ids[i : i + 500]
-                marks = ",".join("?" * len(part))
-                rows = self._db.execute(
-                    f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d ON d.id=c.doc_id "
-                    f"WHERE c.id IN ({marks}) AND d.status=?",
-                    (*part, DocStatus.READY.value),
-                ).fetchall()
-                for r in rows:
-                    out[int(r[0])] = StoredChunk(*r)
-        return out
-
-    def neighbours(self, doc_id: int, ordinal: int, before: int, after: int) -> list[StoredChunk]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {self._CHUNK_COLS} FROM chunks c JOIN documents d ON d.id=c.doc_id "
-                "WHERE c.doc_id=? AND c.ordinal BETWEEN ? AND ? ORDER BY c.ordinal",
-                (doc_id, ordinal - before, ordinal + after),
-            ).fetchall()
-        return [StoredChunk(*r) for r in rows]
-
-    def keyword_search(
-        self, query: str, k: int, doc_ids: Sequence[int] | None = None
-    ) -> list[tuple[int, float]]:
-        """BM25 over chunk text and headings: (chunk id, score), best first.
-
-        With ``doc_ids``, only chunks of those documents (the statistics stay library-wide).
-        """
-        words = keywords(query)
-        if not words:
-            return []
-        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
-        only = ""
-        args: tuple[object, ...] = (match, DocStatus.READY.value)
-        if doc_ids is not None:
-            if not doc_ids:
-                return []
-            only = f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
-            args += tuple(int(d) for d in doc_ids)
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
-                "JOIN chunks c ON c.id=f.rowid JOIN documents d ON d.id=c.doc_id "
-                f"WHERE chunks_fts MATCH ? AND d.status=?{only} ORDER BY s LIMIT ?",
-                (*args, k),
-            ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def document_frequency(self, word: str) -> int:
-        """How many ready documents contain ``word`` anywhere (as the keyword index sees it)."""
-        if not word.isalnum():
-            return 0
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(DISTINCT c.doc_id) FROM chunks_fts f JOIN chunks c ON c.id=f.rowid "
-                "JOIN documents d ON d.id=c.doc_id WHERE chunks_fts MATCH ? AND d.status=?",
-                (f'"{word}"', DocStatus.READY.value),
-            ).fetchone()
-        return int(row[0])
-
-    def embeddings(self, doc_id: int | None = None) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
-        """(chunk ids, doc ids, vectors) of ready documents, in batches: to rebuild the index."""
-        sql = "SELECT c.id, c.doc_id, c.embedding FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.status=?"
-        args: tuple[object, ...] = (DocStatus.READY.value,)
-        if doc_id is not None:
-            sql += " AND c.doc_id=?"
-            args += (doc_id,)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
-        for i in range(0, len(rows), 1000):
-            part = rows[i : i + 1000]
-            vecs = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in part])
-            yield [int(r[0]) for r in part], [int(r[1]) for r in part], vecs
-
-    def embeddings_any(self, doc_id: int) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
-        """(chunk ids, doc ids, vectors) of one document whatever its status: for recovery."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, doc_id, embedding FROM chunks WHERE doc_id=? AND embedding IS NOT NULL",
-                (doc_id,),
-            ).fetchall()
-        for i in range(0, len(rows), 1000):
-            part = rows[i : i + 1000]
-            vecs = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in part])
-            yield [int(r[0]) for r in part], [int(r[1]) for r in part], vecs
-
-    def chunk_ids(self, doc_id: int) -> list[int]:
-        with self._lock:
-            rows = self._db.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
-        return [int(r[0]) for r in rows]
-
-    def count_chunks(self) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id=c.doc_id WHERE d.status=?",
-                (DocStatus.READY.value,),
-            ).fetchone()
-        return int(row[0])
-
-    def unknown_words(self, words: Sequence[str]) -> list[str]:
-        """The words no passage holds (as the keyword index stems them): "metformin" in a
-        library of contracts."""
-        out = []
-        with self._lock:
-            for w in dict.fromkeys(words):
-                row = self._db.execute(
-                    "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{w}"',)
-                ).fetchone()
-                if row is None:
-                    out.append(w)
-        return out
 
     # -- sync (rag/sync.py) ---------------------------------------------------------------
     def file_states(self) -> list[FileState]:

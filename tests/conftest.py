@@ -14,10 +14,29 @@ REPO = Path(__file__).resolve().parents[1]
 CUAD = Path(os.environ.get("DOCQA_CUAD", REPO.parent / "shared" / "corpus" / "cuad-dev"))
 
 
+TEST_PASSPHRASE = "correct horse battery staple"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never touch the user's real data directory."""
     os.environ["DOCQA_HOME"] = str(tmp_path_factory.mktemp("docqa-home"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def memory_keyring():
+    """Every test library is encrypted. In this process the keys live in a real keyring
+    backend kept in memory; child processes (the CLI tests) have no keychain at all and
+    use the passphrase path. Neither ever touches the user's real keychain."""
+    import keyring
+
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    os.environ["DOCQA_PASSPHRASE"] = TEST_PASSPHRASE
+    return backend
 
 
 @pytest.fixture(scope="session")

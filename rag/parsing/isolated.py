@@ -116,10 +116,14 @@ def timeout_for(path: Path) -> float:
 class _Worker:
     """One child process and the thread that reads its replies into a queue."""
 
-    def __init__(self, registry: ParserRegistry) -> None:
+    def __init__(self, registry: ParserRegistry, temp_dir: Path | None = None) -> None:
         env = dict(os.environ)
         # The child sees the modules the parent sees (a test's parsers, an embedding app's).
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        if temp_dir is not None:
+            # A parser's scratch files (unpacked attachments, converted pages) stay in the
+            # library folder, not in the shared /tmp; the library removes them.
+            env.update(TMPDIR=str(temp_dir), TEMP=str(temp_dir), TMP=str(temp_dir))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "rag.parsing.isolated"],
             stdin=subprocess.PIPE,
@@ -171,16 +175,18 @@ class IsolatedParser:
     """Parses files in a worker process; same contract as ``ParserRegistry.parse`` plus
     ``cancel`` (stops a parse in progress) and a deadline per file."""
 
-    def __init__(self, registry: ParserRegistry | None = None, timeout: float | None = None) -> None:
+    def __init__(self, registry: ParserRegistry | None = None, timeout: float | None = None,
+                 temp_dir: Path | None = None) -> None:
         self._registry = registry or ParserRegistry()
         self._timeout = timeout
+        self._temp_dir = temp_dir
         self._worker: _Worker | None = None
 
     def _start(self) -> _Worker:
         if self._worker is not None and self._worker.alive():
             return self._worker
         self._stop(kill=True)
-        self._worker = _Worker(self._registry)
+        self._worker = _Worker(self._registry, self._temp_dir)
         return self._worker
 
     def parse(self, path: Path, cancel: CancelToken | None = None, ocr: bool = True) -> ParsedDocument:

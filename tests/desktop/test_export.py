@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from desktop.chat_store import ChatStore, Exchange, SourceRef
 from desktop.export import export, to_markdown
+from rag.sealed import Sealer
 
 
 def _exchanges() -> list[Exchange]:
@@ -61,10 +63,11 @@ def test_pdf_export_writes_a_pdf(qapp, tmp_path: Path) -> None:
 
 
 def test_chat_history_round_trips(tmp_path: Path) -> None:
-    store = ChatStore(tmp_path)
+    sealer = Sealer(os.urandom(32))
+    store = ChatStore(tmp_path, sealer)
     store.current().exchanges.extend(_exchanges())
     store.save()
-    again = ChatStore(tmp_path)
+    again = ChatStore(tmp_path, sealer)
     assert again.current().exchanges == store.current().exchanges
     fresh = again.new_chat()
     assert fresh is not store.current() and not fresh.exchanges and len(again.chats) == 2

@@ -135,7 +135,7 @@ def test_answer_streams_and_citation_opens_viewer(qtbot, window, sample_pdf: Pat
     assert viewer.search_model.resultsOnPage(src.page - 1)
     assert viewer.search_model.resultAtIndex(viewer.pdf_view.currentSearchResultIndex()).page() == src.page - 1
     # The chat was saved in the library folder.
-    stored = ChatStore(window.engine.folders.path(window.library)).current()
+    stored = ChatStore(window.engine.folders.path(window.library), window.engine.folders.open(window.library).files).current()
     assert stored.exchanges[-1].sources[0].page == src.page
 
 

@@ -6,17 +6,27 @@ then tokens, then returns a hand-made :class:`Answer`, exactly as ``Engine.ask``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextCursor
 
-from desktop.chat_store import CHATS_FILE, FORMAT_VERSION, ChatStore, Exchange, QuoteRef, SourceRef
+from desktop.chat_store import (
+    CHATS_FILE,
+    FORMAT_VERSION,
+    LEGACY_CHATS_FILE,
+    ChatStore,
+    Exchange,
+    QuoteRef,
+    SourceRef,
+)
 from desktop.chat_view import ChatPanel, exchange_html, exchange_text
 from desktop.export import to_markdown
 from desktop.jobs import JobContext, JobRunner
 from desktop.viewer import SourceViewer
+from rag.sealed import Sealer, is_sealed
 from rag.types import Answer, Citation, Passage, Quote, SentenceCheck, Support
 
 pytestmark = pytest.mark.gui
@@ -69,7 +79,7 @@ def panel(qtbot, tmp_path: Path):
     chat = ChatPanel(engine, lambda: 4)  # type: ignore[arg-type]
     qtbot.addWidget(chat)
     chat.resize(700, 700)
-    chat.set_library("Contracts", ChatStore(tmp_path))
+    chat.set_library("Contracts", ChatStore(tmp_path, Sealer(os.urandom(32))))
     yield chat
     runner.shutdown()
 
@@ -228,8 +238,12 @@ def test_old_chat_files_load_and_new_ones_round_trip(tmp_path: Path) -> None:
         "question": "Q?", "answer": "A [1].", "backend": "cpu", "stopped": False, "error": "", "asked_at": 2.0,
         "sources": [{"n": 1, "file": "a.pdf", "page": 2, "start": 0, "end": 5, "text": "hello",
                      "doc_id": 3, "path": "/a.pdf", "heading": ""}]}]}]}
-    (tmp_path / CHATS_FILE).write_text(json.dumps(old), encoding="utf-8")
-    store = ChatStore(tmp_path)
+    # A plaintext history from before encryption is sealed, and the plaintext removed.
+    (tmp_path / LEGACY_CHATS_FILE).write_text(json.dumps(old), encoding="utf-8")
+    sealer = Sealer(os.urandom(32))
+    store = ChatStore(tmp_path, sealer)
+    assert not (tmp_path / LEGACY_CHATS_FILE).exists() and is_sealed(tmp_path / CHATS_FILE)
+    assert b"hello" not in (tmp_path / CHATS_FILE).read_bytes()
     ex = store.current().exchanges[0]
     assert ex.answer == "A [1]." and ex.sources[0].page == 2 and ex.quotes == [] and ex.checks == []
     assert "A " in exchange_html(0, ex) and 'href="cite:0:1"' in exchange_html(0, ex)
@@ -237,17 +251,19 @@ def test_old_chat_files_load_and_new_ones_round_trip(tmp_path: Path) -> None:
     new.set_answer(_answer())
     store.current().exchanges.append(new)
     store.save()
-    data = json.loads((tmp_path / CHATS_FILE).read_text(encoding="utf-8"))
+    data = json.loads(sealer.read(tmp_path / CHATS_FILE))
     assert data["version"] == FORMAT_VERSION == 2
-    again = ChatStore(tmp_path).current().exchanges
+    again = ChatStore(tmp_path, sealer).current().exchanges
     assert again == store.current().exchanges
     assert again[1].quotes[0].source() == SourceRef(1, "contract.txt", 4, Q_START, Q_START + len(QUOTE), QUOTE, 7,
                                                     "/nowhere/contract.txt", "12. Term > 12.3 Termination")
     # A file from a newer version (unknown keys) still loads.
     data["chats"][0]["exchanges"][1]["quotes"][0]["colour"] = "amber"
     data["chats"][0]["exchanges"][1]["future"] = True
-    (tmp_path / CHATS_FILE).write_text(json.dumps(data), encoding="utf-8")
-    assert ChatStore(tmp_path).current().exchanges[1].quotes[0].text == QUOTE
+    sealer.write(tmp_path / CHATS_FILE, json.dumps(data).encode())
+    assert ChatStore(tmp_path, sealer).current().exchanges[1].quotes[0].text == QUOTE
+    # Sealed with another library's key: refused (kept aside), never read as garbage.
+    assert ChatStore(tmp_path, Sealer(os.urandom(32))).chats == []
 
 
 def test_real_engine_sends_quotes_before_tokens(qtbot, window, sample_pdf: Path) -> None:
