@@ -183,7 +183,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import NOT_STATED
     from rag.generation import LlamaGenerator, ModelLoadError
-    from rag.models import default_llm_path
+    from rag.models import ModelMissing, default_llm_path
 
     lib = _open(args)
     try:
@@ -192,7 +192,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                              gpu="cpu" if args.cpu else "auto")
         try:
             gen.warm_up()
-        except ModelLoadError as err:
+        except (ModelLoadError, ModelMissing) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
@@ -261,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CANCELLED
     except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
         from rag.library import LibraryError
+        from rag.models import ModelMissing
 
-        if isinstance(err, LibraryError | OSError):
+        # ModelMissing covers a damaged bundled model: one line saying to reinstall.
+        if isinstance(err, LibraryError | OSError | ModelMissing):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         raise

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from rag.cancel import Cancelled, CancelToken
+from rag.frozen import child_command
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import ParsedDocument
@@ -115,11 +116,12 @@ class _Worker:
     """One child process and the thread that reads its replies into a queue."""
 
     def __init__(self, registry: ParserRegistry) -> None:
-        env = dict(os.environ)
+        cmd, extra = child_command("parse-worker")  # an installed app has no `python -m`
+        env = dict(os.environ, **extra)
         # The child sees the modules the parent sees (a test's parsers, an embedding app's).
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.parsing.isolated"],
+            cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
