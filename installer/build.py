@@ -84,6 +84,7 @@ def stage_tesseract(dest: Path) -> bool:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--gguf", type=Path, help="the language model to ship (default: the bundled Gemma 3 270M)")
+    ap.add_argument("--gguf-sha256", metavar="HEX", help="refuse to build unless the GGUF has this SHA-256 (the published one)")
     ap.add_argument("--embedder", type=Path, help="sentence-transformers folder (default: all-MiniLM-L6-v2 package)")
     ap.add_argument("--llama-lib", type=Path,
                     help="llama.cpp CPU libraries (a portable GGML_NATIVE=OFF build; default: the installed llama_cpp/lib)")
@@ -102,6 +103,14 @@ def main() -> int:
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     gguf = args.gguf or default_llm_path(args.work / "gemma")
+    if args.gguf_sha256:
+        from rag.model_bundle import sha256_file
+
+        actual = sha256_file(gguf)
+        if actual != args.gguf_sha256.lower():
+            print(f"build: {gguf} has SHA-256 {actual}, not the expected {args.gguf_sha256}: "
+                  "a damaged or different download; not building", file=sys.stderr)
+            return 1
     stage_models(stage, gguf.resolve(), (args.embedder or default_embedder_path()).resolve())
 
     if args.llama_lib is None:
