@@ -18,7 +18,8 @@ from pathlib import Path
 CUDA_MARKERS = ("libcudart", "libcublas", "libcudnn", "libnccl", "libtorch_cuda", "libc10_cuda",
                 "cudart64", "cublas64", "cudnn64", "libcufft", "libcusparse", "libcurand", "libnvrtc")
 TEST_DIRS = {"test", "tests", "testing_data", "test_data", "testdata"}
-DOC_SUFFIXES = {".pdf", ".docx", ".pptx", ".eml", ".msg"}  # sample documents have no place in an app
+# Sample documents have no place in an app (python-docx/pptx's blank templates aside).
+DOC_SUFFIXES = {".pdf", ".docx", ".pptx", ".eml", ".msg"}
 
 
 def internal_dir(bundle: Path) -> Path:
@@ -37,9 +38,11 @@ def problems(bundle: Path) -> list[str]:
         # llama_libs/cuda is the point of the GPU variants; a CUDA runtime anywhere else is torch's.
         if any(m in low for m in CUDA_MARKERS) and "llama_libs" not in rel.parts:
             out.append(f"CUDA library in the bundle: {rel}")
+        if any(part.endswith(".dist-info") for part in rel.parts):
+            continue  # licence texts of vendored code, some in folders named test
         if p.is_dir() and low in TEST_DIRS:
             out.append(f"test folder in the bundle: {rel}")
-        if p.is_file() and p.suffix.lower() in DOC_SUFFIXES:
+        if p.is_file() and p.suffix.lower() in DOC_SUFFIXES and "templates" not in rel.parts:
             out.append(f"document file (test data?) in the bundle: {rel}")
     version = internal / "torch" / "version.py"
     if version.exists() and not re.search(r"^cuda\s*(:[^=]*)?=\s*None", version.read_text(encoding="utf-8"), re.M):

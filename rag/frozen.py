@@ -10,6 +10,7 @@ stay plain ``python -m module`` children.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,8 +39,16 @@ def child_command(role: str, *args: str) -> tuple[list[str], dict[str, str]]:
     """The command line and extra environment that start helper ``role`` with ``args``."""
     module, _func = CHILD_ROLES[role]
     if is_frozen():
-        return [sys.executable, *args], {CHILD_ENV: role}
+        # The console program, also when called from docqa-desktop: a windowed Windows
+        # program has no stdin/stdout for the helper's pipes.
+        exe = Path(sys.executable)
+        cli = exe.with_name("docqa" + exe.suffix)
+        return [str(cli if cli.exists() else exe), *args], {CHILD_ENV: role}
     return [sys.executable, "-m", module, *args], {}
+
+
+# Passed to subprocess.Popen: no console window flashing up for a helper on Windows.
+NO_WINDOW: int = getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
 
 def _bundle_environment(root: Path) -> None:

@@ -20,7 +20,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.frozen import bundle_dir, child_command
+from rag.frozen import NO_WINDOW, bundle_dir, child_command
 
 VARIANTS_DIR = "llama_libs"
 PREFERENCE = ("metal", "cuda", "vulkan")  # a variant not named here is tried after these
@@ -72,7 +72,7 @@ def probe(folder: Path, timeout: float = PROBE_TIMEOUT_S) -> str:
     """"" when the build in ``folder`` loads and offloads to a GPU here, else why not."""
     cmd, extra = child_command("llama-probe", str(folder))
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, creationflags=NO_WINDOW,
                            env=dict(os.environ, **extra), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return f"did not load within {timeout:.0f} s"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from rag.cancel import Cancelled, CancelToken
-from rag.frozen import child_command
+from rag.frozen import NO_WINDOW, child_command
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import ParsedDocument
@@ -122,6 +122,7 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         self.proc = subprocess.Popen(
             cmd,
+            creationflags=NO_WINDOW,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
