@@ -12,7 +12,6 @@ and then cannot open a window).
 from __future__ import annotations
 
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -41,7 +40,7 @@ def system_libs(root: Path) -> tuple[set[str], set[str]]:
     for f in elf_files(root):
         r = subprocess.run(["ldd", str(f)], capture_output=True, text=True, env=env)
         for line in r.stdout.splitlines():
-            m = re.match(r"\s*(\S+) => (\S+|not found)", line)
+            m = re.match(r"\s*(\S+) => (not found|\S+)", line)
             if not m:
                 continue
             name, path = m.groups()
@@ -50,6 +49,16 @@ def system_libs(root: Path) -> tuple[set[str], set[str]]:
             elif not os.path.realpath(path).startswith(bundle):
                 outside.add(os.path.realpath(path))
     return outside, missing
+
+
+def glibc_needed(root: Path) -> str:
+    """The newest GLIBC_x.y symbol version any bundled ELF file asks for: what libc6 must
+    at least be (the build machine's own version would needlessly refuse older systems)."""
+    best = (2, 17)
+    for f in elf_files(root):
+        for m in re.finditer(rb"GLIBC_2\.(\d+)(?:\.(\d+))?\x00", f.read_bytes()):
+            best = max(best, (2, int(m.group(1))))
+    return f"{best[0]}.{best[1]}"
 
 
 def packages(paths: set[str]) -> set[str]:
@@ -75,8 +84,7 @@ def main() -> int:
         return 1
     pkgs = packages(outside) | set(DLOPENED)
     pkgs.discard("libc6")
-    glibc = platform.libc_ver()[1] or "2.31"
-    print(", ".join([f"libc6 (>= {glibc})", *sorted(pkgs)]))
+    print(", ".join([f"libc6 (>= {glibc_needed(root)})", *sorted(pkgs)]))
     return 0
 
 
