@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import rag  # noqa: F401, I001  (offline switches first)
 from desktop.engine import Engine
@@ -28,6 +28,7 @@ from desktop.theme import apply_theme, follow_system
 from desktop.ui_state import UiState
 from rag import paths
 from rag.keys import KeySource
+from rag.models import verify_model
 from rag.protocols import Embedder
 
 
@@ -66,6 +67,11 @@ class DesktopApp:
         app.aboutToQuit.connect(self.shutdown)
         if load_model:
             self.engine.load_model(self.settings)
+        # An installed app checks its bundled models against the build's hashes first (a
+        # few seconds once, then cached); a damaged file gets a dialog, not a dead window.
+        self.models_dialog: QMessageBox | None = None
+        check = self.runner.submit("Checking the installed models", "embedder", lambda ctx: verify_model())
+        check.failed.connect(self._on_models_damaged)
         warm = self.runner.submit("Loading the embedding model", "embedder", lambda ctx: self._warm(embedder))
         warm.finished.connect(lambda _r: self.window.set_embedder_state(self._hardware(embedder)))
 
@@ -79,6 +85,12 @@ class DesktopApp:
         warm = getattr(embedder, "warm_up", None)
         if warm is not None:
             warm()
+
+    def _on_models_damaged(self, reason: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "docqa cannot use its models",
+                          f"{reason}.\n\nYour documents and libraries are not affected.", parent=self.window)
+        box.open()  # not exec(): the window stays responsive behind it
+        self.models_dialog = box
 
     def start(self) -> None:
         self.window.show()

@@ -102,6 +102,35 @@ class SmokeRun(QObject):
         QApplication.instance().exit(0)  # type: ignore[union-attr]
 
 
+def seconds_since_process_start() -> float | None:
+    """Wall time since this process was started (Linux: /proc), to time a cold start."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of stat(5), after pid and comm
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ExposeTimer(QObject):
+    """Notes when the window is first on screen (exposed), as a user would see it."""
+
+    def __init__(self, window: object) -> None:
+        super().__init__()
+        self.window = window
+        self.seconds: float | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._check)
+        self._timer.start(10)
+
+    def _check(self) -> None:
+        handle = self.window.windowHandle()  # type: ignore[attr-defined]
+        if handle is not None and handle.isExposed():
+            self.seconds = seconds_since_process_start()
+            self._timer.stop()
+
+
 def run_smoke(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     file = Path(args.smoke[0]).expanduser()
@@ -118,6 +147,7 @@ def run_smoke(args: argparse.Namespace) -> int:
                             theme="dark" if args.dark else "system")
         desktop = DesktopApp(app, data_dir=Path(home), settings=settings)
         desktop.window.show()
+        shown = ExposeTimer(desktop.window)
         run = SmokeRun(desktop, file, args.smoke[1], args.screenshot)
         QTimer.singleShot(0, run.start)
         QTimer.singleShot(int(args.timeout * 1000), lambda: run.fail(f"timed out after {args.timeout:.0f} s"))
@@ -129,5 +159,6 @@ def run_smoke(args: argparse.Namespace) -> int:
         if not run.done:
             print("smoke: the app quit before the test finished", file=sys.stderr)
             return 1
-        print(f"smoke: ok ({desktop.engine.model_state})")
+        visible = f"; window visible {shown.seconds:.1f} s after start" if shown.seconds is not None else ""
+        print(f"smoke: ok ({desktop.engine.model_state}{visible})")
         return 0

@@ -254,7 +254,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answer import NOT_STATED
     from rag.generation import LlamaGenerator, ModelLoadError
-    from rag.models import default_llm_path
+    from rag.models import ModelMissing, default_llm_path
 
     lib = _open(args)
     try:
@@ -263,7 +263,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                              gpu="cpu" if args.cpu else "auto")
         try:
             gen.warm_up()
-        except ModelLoadError as err:
+        except (ModelLoadError, ModelMissing) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
@@ -423,10 +423,13 @@ def main(argv: list[str] | None = None) -> int:
         from rag.keys import KeyUnavailable
         from rag.library import LibraryError
         from rag.lock import LibraryBusy
+        from rag.models import ModelMissing
         from rag.sealed import SealedError
         from rag.store import database_errors
 
-        if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, *database_errors())):
+        # ModelMissing covers a damaged bundled model: one line saying to reinstall.
+        if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,
+                            *database_errors())):
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         raise

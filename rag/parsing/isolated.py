@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from rag.cancel import Cancelled, CancelToken
+from rag.frozen import NO_WINDOW, child_command
 from rag.parsing import ocr as ocr_budget
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
@@ -117,7 +118,8 @@ class _Worker:
     """One child process and the thread that reads its replies into a queue."""
 
     def __init__(self, registry: ParserRegistry, temp_dir: Path | None = None) -> None:
-        env = dict(os.environ)
+        cmd, extra = child_command("parse-worker")  # an installed app has no `python -m`
+        env = dict(os.environ, **extra)
         # The child sees the modules the parent sees (a test's parsers, an embedding app's).
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         if temp_dir is not None:
@@ -125,7 +127,8 @@ class _Worker:
             # library folder, not in the shared /tmp; the library removes them.
             env.update(TMPDIR=str(temp_dir), TEMP=str(temp_dir), TMP=str(temp_dir))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.parsing.isolated"],
+            cmd,
+            creationflags=NO_WINDOW,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

@@ -1,0 +1,91 @@
+"""Check a frozen docqa folder before it is packaged (run by installer/build.py and CI).
+
+    python installer/check_bundle.py dist/docqa
+
+Fails (exit 1, one line per problem) when the bundle carries a CUDA build of torch or
+any CUDA runtime library (the app is CPU torch; GPU offload is llama.cpp's, in
+llama_libs/), test suites or test data, or lacks the models, their manifest or the
+llama.cpp library. Prints the size and the ten largest folders either way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+CUDA_MARKERS = ("libcudart", "libcublas", "libcudnn", "libnccl", "libtorch_cuda", "libc10_cuda",
+                "cudart64", "cublas64", "cudnn64", "libcufft", "libcusparse", "libcurand", "libnvrtc")
+TEST_DIRS = {"test", "tests", "testing_data", "test_data", "testdata"}
+# Sample documents have no place in an app (python-docx/pptx's blank templates aside).
+DOC_SUFFIXES = {".pdf", ".docx", ".pptx", ".eml", ".msg"}
+
+
+def internal_dir(bundle: Path) -> Path:
+    for cand in (bundle / "_internal", bundle / "Contents" / "Frameworks", bundle):
+        if (cand / "models").is_dir():
+            return cand
+    return bundle / "_internal"
+
+
+def problems(bundle: Path) -> list[str]:
+    out: list[str] = []
+    internal = internal_dir(bundle)
+    for p in bundle.rglob("*"):
+        rel = p.relative_to(bundle)
+        low = p.name.lower()
+        # llama_libs/cuda is the point of the GPU variants; a CUDA runtime anywhere else is torch's.
+        if any(m in low for m in CUDA_MARKERS) and "llama_libs" not in rel.parts:
+            out.append(f"CUDA library in the bundle: {rel}")
+        if any(part.endswith(".dist-info") for part in rel.parts):
+            continue  # licence texts of vendored code, some in folders named test
+        if p.is_dir() and low in TEST_DIRS:
+            out.append(f"test folder in the bundle: {rel}")
+        if p.is_file() and p.suffix.lower() in DOC_SUFFIXES and "templates" not in rel.parts:
+            out.append(f"document file (test data?) in the bundle: {rel}")
+    version = internal / "torch" / "version.py"
+    if version.exists() and not re.search(r"^cuda\s*(:[^=]*)?=\s*None", version.read_text(encoding="utf-8"), re.M):
+        out.append("torch in the bundle is a CUDA build (torch/version.py names a CUDA version)")
+    manifest = internal / "models" / "models.json"
+    if not manifest.is_file():
+        out.append("no models/models.json (the model hashes)")
+    else:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        for rel_name in (data["embedder"], data["llm"]):
+            if not (internal / "models" / rel_name).exists():
+                out.append(f"model missing from the bundle: models/{rel_name}")
+    libs = internal / "llama_cpp" / "lib"
+    if not any(libs.glob("*llama.*")):
+        out.append("no llama.cpp library in llama_cpp/lib")
+    return out
+
+
+def size_report(bundle: Path) -> str:
+    def size(p: Path) -> int:
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and not f.is_symlink()) if p.is_dir() \
+            else p.stat().st_size
+    internal = internal_dir(bundle)
+    total = size(bundle)
+    tops = sorted(((size(p), p.name) for p in internal.iterdir()), reverse=True)[:12]
+    lines = [f"bundle {bundle}: {total / 1e6:.0f} MB"]
+    lines += [f"  {s / 1e6:8.1f} MB  {name}" for s, name in tops]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    bundle = Path(sys.argv[1] if len(sys.argv) > 1 else "dist/docqa")
+    if not bundle.is_dir():
+        print(f"check_bundle: {bundle} is not a folder", file=sys.stderr)
+        return 1
+    print(size_report(bundle))
+    found = problems(bundle)
+    for line in found:
+        print(f"check_bundle: {line}", file=sys.stderr)
+    if not found:
+        print("check_bundle: ok (CPU torch, no CUDA runtime, no tests or test data, models and llama.cpp present)")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The frozen app in dist/docqa (after installer/build.py or installer/build-deb.sh): its own
+checks, its bundled models found with no network and an empty HOME, and a damaged model
+reported in one line. Skipped when no bundle has been built (the default developer run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = Path(os.environ.get("DOCQA_BUNDLE", REPO / "dist" / "docqa"))
+SAMPLE = REPO / "assets" / "samples" / "sample-mutual-nda.pdf"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (BUNDLE / "docqa").exists(), reason=f"no frozen bundle at {BUNDLE}"),
+]
+
+
+def _isolated(cmd: list[str], home: Path) -> list[str]:
+    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "LANG=C.UTF-8", "QT_QPA_PLATFORM=offscreen"]
+    if shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0:
+        return ["unshare", "-rn", *env, *cmd]
+    return [*env, *cmd]
+
+
+def test_bundle_passes_its_own_checks() -> None:
+    r = subprocess.run([sys.executable, str(REPO / "installer" / "check_bundle.py"), str(BUNDLE)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_frozen_cli_indexes_and_searches_offline_with_an_empty_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    lib = home / "lib"
+    r = subprocess.run(_isolated([str(BUNDLE / "docqa"), "--library", str(lib), "ingest", str(SAMPLE)], home),
+                       capture_output=True, text=True, timeout=600, cwd=home)
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = subprocess.run(_isolated([str(BUNDLE / "docqa"), "--library", str(lib), "search", "termination", "--json"],
+                                 home), capture_output=True, text=True, timeout=600, cwd=home)
+    assert r.returncode == 0, r.stderr[-3000:]
+    hits = json.loads(r.stdout)
+    assert hits and hits[0]["file"].endswith("sample-mutual-nda.pdf")
+    assert (lib / "index").is_dir()  # a real Chroma collection, written by the frozen app
+    assert not (home / ".cache").exists(), "the frozen app created a home-directory cache"
+
+
+def test_a_damaged_bundled_model_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    # A copy of the bundle made of links, with a real executable and one damaged model file.
+    copy = tmp_path / "docqa"
+    subprocess.run(["cp", "-as", str(BUNDLE.resolve()), str(copy)], check=True)
+    for exe in ("docqa", "docqa-desktop"):
+        (copy / exe).unlink()
+        shutil.copy2(BUNDLE / exe, copy / exe)
+    models = json.loads((BUNDLE / "_internal" / "models" / "models.json").read_text())
+    gguf = copy / "_internal" / "models" / models["llm"]
+    data = bytearray((BUNDLE / "_internal" / "models" / models["llm"]).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    gguf.unlink()
+    gguf.write_bytes(bytes(data))
+    home = tmp_path / "home"
+    home.mkdir()
+    r = subprocess.run(_isolated([str(copy / "docqa"), "--library", str(home / "lib"), "ask", "What is this?"], home),
+                       capture_output=True, text=True, timeout=600, cwd=home)
+    assert r.returncode == 1
+    assert "The installed language model is damaged" in r.stderr and "reinstall docqa" in r.stderr
+    assert "Traceback" not in r.stderr
