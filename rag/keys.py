@@ -103,8 +103,11 @@ class KeySource:
     secure one, else from a passphrase: ``DOCQA_PASSPHRASE`` first, then ``prompt``
     (a terminal prompt in the CLI, a dialog in the app)."""
 
-    def __init__(self, prompt: Prompt | None = None) -> None:
+    def __init__(self, prompt: Prompt | None = None, *, keychain: bool = True) -> None:
+        """``keychain=False``: new keys are kept behind a passphrase even where a keychain
+        exists (a library opened by other processes or accounts that cannot reach it)."""
         self.prompt = prompt
+        self.keychain = keychain
 
     def _passphrase(self, new: bool) -> str:
         pw = env_prompt(new) or (self.prompt(new) if self.prompt else None)
@@ -136,7 +139,7 @@ class KeySource:
     def _make(self, root: Path) -> LibraryKey:
         secret = secrets.token_bytes(32)
         info = {"version": 1, "id": uuid.uuid4().hex}
-        store = "keychain" if secure_keyring() is not None else "passphrase"
+        store = "keychain" if self.keychain and secure_keyring() is not None else "passphrase"
         # The key is kept before anything is encrypted with it: a kill right after this
         # leaves a library that opens (and finishes encrypting) next time.
         return self._keep(root, info, secret, store, self._passphrase(True) if store == "passphrase" else "")

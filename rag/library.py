@@ -82,12 +82,25 @@ class Library:
         shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
+        self.lock = WriteLock(self.root)
+        self.lock_timeout = DEFAULT_TIMEOUT
         had_key = self.keys.exists(self.root)
-        key = self._key = self.keys.get(self.root)
+        migrating = is_plaintext(self.root / MANIFEST_FILE)
+        # Making the key and the encrypted manifest is writing: two processes opening a new
+        # (or a not yet encrypted) library at once would each make a key of their own.
+        first = not had_key or migrating
+        if first:
+            self.lock.acquire(self.lock_timeout)
+        try:
+            had_key = self.keys.exists(self.root)
+            key = self._key = self.keys.get(self.root)
+            migrating = is_plaintext(self.root / MANIFEST_FILE)
+            self.manifest = Manifest(self.root / MANIFEST_FILE, key.derive("manifest"), migration)
+        finally:
+            if first:
+                self.lock.release()
         self.key_source = key.source
         self.files = Sealer(key.derive("files"))
-        migrating = is_plaintext(self.root / MANIFEST_FILE)
-        self.manifest = Manifest(self.root / MANIFEST_FILE, key.derive("manifest"), migration)
         self.audit = AuditLog(self.root / AUDIT_FILE, key.derive("audit"), self.files,
                               anchor_get=lambda: self.manifest.get_meta("audit_head"),
                               anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
@@ -104,8 +117,6 @@ class Library:
         self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
         self.quotes = QuotePicker(self.embedder, self.manifest.page_text)
         self.gate = Gate()
-        self.lock = WriteLock(self.root)
-        self.lock_timeout = DEFAULT_TIMEOUT
         self._check_embedder()
         self._generation = self.manifest.get_meta(GENERATION_KEY)
         # Another process writing right now will finish its own work: recovering under
@@ -337,7 +348,16 @@ class Library:
 
     def quote(self, question: str, passages: Sequence[Passage]) -> tuple[list[Quote], QuoteRelevance]:
         """The verbatim quotes that answer ``question`` from ``passages`` (numbered 1..)."""
-        return self.quotes.pick(self._focus(question), passages)
+        focus = self._focus(question)
+        quotes, rel = self.quotes.pick(focus, passages)
+        if focus != question and not self.answerable(question, rel):
+            # The words naming a document can be what is asked too: "How soon should the
+            # cardiology review be booked?" names the e-mail by its subject, which is also
+            # the question's topic. Judged on the whole question as well, before declining.
+            whole = self.quotes.pick(question, passages)
+            if whole[1].score > rel.score:
+                return whole
+        return quotes, rel
 
     def answerable(self, question: str, rel: QuoteRelevance) -> bool:
         """Whether the library holds something to answer ``question`` from (the gate)."""

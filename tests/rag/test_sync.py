@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.keys import KeySource
 from rag.library import Library
 from rag.sync import ROOTS_KEY, roots
 from rag.types import DocStatus
@@ -21,6 +22,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
+
+# Opened by child processes too, which have no keychain: the key is kept behind the
+# test passphrase (DOCQA_PASSPHRASE).
+SHARED = KeySource(keychain=False)
 
 def _consistent(lib: Library) -> None:
     assert not lib.manifest.documents_with_status(DocStatus.INDEXING)
@@ -143,13 +148,13 @@ def test_kill_while_replacing_a_changed_file(tmp_path: Path, embedder, stage: st
     """A kill never leaves a changed document half old and half new, or gone."""
     folder = _matter(tmp_path)
     lib_dir = tmp_path / "lib"
-    with Library(lib_dir, embedder) as lib:
+    with Library(lib_dir, embedder, keys=SHARED) as lib:
         lib.ingest([folder])
     make_text_pdf(folder / "lease.pdf", [["The rent is 2,500 dollars per month, payable quarterly."]] * 3)
     r = subprocess.run([sys.executable, "-c", _KILL, str(lib_dir), stage], cwd=REPO, timeout=600,
                        capture_output=True, text=True)
     assert r.returncode == 9, r.stderr[-2000:]
-    with Library(lib_dir, embedder) as lib:
+    with Library(lib_dir, embedder, keys=SHARED) as lib:
         _consistent(lib)
         (lease,) = lib.find("Matter 7/lease.pdf")
         pages = [lib.page_text(lease.id, n) for n in range(1, lease.pages + 1)]

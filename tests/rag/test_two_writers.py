@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag.cancel import Cancelled, CancelToken
+from rag.keys import KeySource
 from rag.library import Library
 from rag.lock import BUSY, WAITING, LibraryBusy, WriteLock
 from rag.types import DocStatus, Progress
@@ -29,6 +30,10 @@ print("held", flush=True)
 time.sleep(float(sys.argv[2]))
 """
 
+
+# Opened by child processes too, which have no keychain: the key is kept behind the
+# test passphrase (DOCQA_PASSPHRASE).
+SHARED = KeySource(keychain=False)
 
 def _hold(folder: Path, seconds: float) -> subprocess.Popen[str]:
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,7 +67,7 @@ def test_lock_excludes_other_processes_and_dies_with_its_holder(tmp_path: Path) 
 def test_second_writer_waits_for_the_first(tmp_path: Path, embedder) -> None:
     make_text_pdf(tmp_path / "lease.pdf", [["The rent is 1,000 dollars per month."]])
     lib_dir = tmp_path / "lib"
-    with Library(lib_dir, embedder) as lib:
+    with Library(lib_dir, embedder, keys=SHARED) as lib:
         holder = _hold(lib_dir, 1.5)
         events: list[Progress] = []
         t0 = time.monotonic()
@@ -98,7 +103,7 @@ def test_two_concurrent_ingests_index_every_document_once(tmp_path: Path, embedd
              for paths in ([str(docs)], [str(docs / "b"), str(docs / "a" / "contract-0.pdf")])]
     outs = [p.communicate(timeout=900) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
-    with Library(lib_dir, embedder) as lib:
+    with Library(lib_dir, embedder, keys=SHARED) as lib:
         paths = [d.path for d in lib.documents()]
         assert len(paths) == len(set(paths)) == 8
         assert all(d.status is DocStatus.READY and d.chunks >= 1 for d in lib.documents())
@@ -114,7 +119,7 @@ def test_two_concurrent_ingests_index_every_document_once(tmp_path: Path, embedd
 
 def test_cli_says_it_waits_then_gives_up(tmp_path: Path, embedder) -> None:
     lib_dir = tmp_path / "lib"
-    Library(lib_dir, embedder).close()
+    Library(lib_dir, embedder, keys=SHARED).close()
     make_text_pdf(tmp_path / "lease.pdf", [["The rent is 1,000 dollars per month."]])
     holder = _hold(lib_dir, 120)
     try:
