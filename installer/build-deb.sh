@@ -6,6 +6,8 @@
 # packages it: /opt/docqa, docqa and docqa-desktop in /usr/bin, a menu entry and icon.
 # Machine-wide install; each user's libraries and settings stay in their own data folder.
 # DOCQA_VENV=/path/to/venv builds from an existing environment instead of .venv/.
+# The package needs glibc as new as the build machine's newest symbol: build on the oldest
+# release to support (Debian 12 here: glibc 2.36; Ubuntu 22.04 needs a 22.04 build machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -21,8 +23,11 @@ py="$DOCQA_VENV/bin/python"
 # (the app reads model headers with it; the source install has it from the test extra).
 "$py" -c "import PyInstaller, gguf" 2>/dev/null || "$py" -m pip install -q "pyinstaller>=6.10,<7" "gguf>=0.10"
 
-lib=$(installer/build-llama-portable.sh)
-"$py" installer/build.py --llama-lib "$lib" "$@"
+# DOCQA_REUSE_FREEZE=1 packages an existing dist/docqa again (to iterate on the package).
+if [ -z "${DOCQA_REUSE_FREEZE:-}" ] || [ ! -x dist/docqa/docqa ]; then
+    lib=$(installer/build-llama-portable.sh)
+    "$py" installer/build.py --llama-lib "$lib" "$@"
+fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 arch=$(dpkg --print-architecture)
@@ -69,6 +74,9 @@ HOOK
 done
 
 deb="dist/docqa_${version}_${arch}.deb"
-dpkg-deb --build --root-owner-group -Zxz "$root" "$deb" >/dev/null
+# zstd: about a minute for the 1.8 GB tree, where xz had not finished after 11 minutes on
+# two shared cores. dpkg reads it from 1.21.18 (Debian 12, Ubuntu 22.04), older than the
+# glibc the bundle needs anyway.
+dpkg-deb --build --root-owner-group -Zzstd -z9 "$root" "$deb" >/dev/null
 echo "build-deb: $deb ($(du -h "$deb" | cut -f1), unpacked $(du -sh "$root/opt/docqa" | cut -f1)) in $(( $(date +%s) - started )) s"
 echo "build-deb: Depends: $depends"

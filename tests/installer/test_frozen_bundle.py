@@ -37,12 +37,19 @@ def test_bundle_passes_its_own_checks() -> None:
 
 
 def test_frozen_cli_indexes_and_searches_offline_with_an_empty_home(tmp_path: Path) -> None:
+    import docx
+
     home = tmp_path / "home"
     home.mkdir()
     lib = home / "lib"
-    r = subprocess.run(_isolated([str(BUNDLE / "docqa"), "--library", str(lib), "ingest", str(SAMPLE)], home),
+    # A Word file too: unstructured and spaCy in the frozen parser worker, not only pdfium.
+    word = docx.Document()
+    word.add_paragraph("The supplier shall deliver the goods within fourteen (14) days of the order.")
+    word.save(str(tmp_path / "supply.docx"))
+    r = subprocess.run(_isolated([str(BUNDLE / "docqa"), "--library", str(lib), "ingest", str(SAMPLE),
+                                  str(tmp_path / "supply.docx")], home),
                        capture_output=True, text=True, timeout=600, cwd=home)
-    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     r = subprocess.run(_isolated([str(BUNDLE / "docqa"), "--library", str(lib), "search", "termination", "--json"],
                                  home), capture_output=True, text=True, timeout=600, cwd=home)
     assert r.returncode == 0, r.stderr[-3000:]
