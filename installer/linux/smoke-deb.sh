@@ -15,7 +15,10 @@ app="$root/opt/docqa"
 [ "$(readlink "$root/usr/bin/docqa-desktop")" = /opt/docqa/docqa-desktop ] || { echo "smoke-deb: /usr/bin/docqa-desktop does not point into /opt/docqa" >&2; exit 1; }
 [ -f "$root/usr/share/applications/docqa-desktop.desktop" ] || { echo "smoke-deb: no menu entry" >&2; exit 1; }
 sample="$PWD/assets/samples/sample-mutual-nda.pdf"
-isolate=(env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen)
+# No keychain in an empty session: the library key comes from a passphrase, as on a
+# headless machine (a desktop session's Secret Service keeps it instead).
+isolate=(env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen
+         DOCQA_PASSPHRASE="smoke test passphrase")
 if unshare -rn true 2>/dev/null; then
     isolate=(unshare -rn "${isolate[@]}")
 else
