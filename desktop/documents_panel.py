@@ -161,7 +161,7 @@ class DocumentsPanel(QWidget):
     def _on_progress(self, p: object) -> None:
         if not isinstance(p, Progress):
             return
-        if p.stage == "waiting":  # another docqa window holds this library
+        if p.stage == "waiting" or (not p.total and p.message):  # another window; a sync comparing
             self._line = p.message[:1].upper() + p.message[1:]
             self._show_line()
             return

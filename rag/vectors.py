@@ -20,6 +20,9 @@ class ChromaIndex:
         self.path = path
         self._client: Any = None
         self._col: Any = None
+        # Counting costs ~50 ms at 50,000 vectors, and every query needs it: counted once
+        # after each change made here (another process's changes reopen the index).
+        self._count: int | None = None
 
     def _collection(self) -> Any:
         if self._col is None:
@@ -37,6 +40,7 @@ class ChromaIndex:
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, doc_ids: Sequence[int]) -> None:
         col = self._collection()
+        self._count = None
         vecs = np.asarray(vectors, dtype=np.float32)
         step = 2000  # under Chroma's max batch size
         for i in range(0, len(ids), step):
@@ -47,15 +51,19 @@ class ChromaIndex:
             )
 
     def delete_document(self, doc_id: int) -> None:
+        self._count = None
         self._collection().delete(where={"doc": int(doc_id)})
 
     def delete_ids(self, ids: Sequence[int]) -> None:
         if ids:
+            self._count = None
             self._collection().delete(ids=[str(x) for x in ids])
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         col = self._collection()
-        n = col.count()
+        if self._count is None:
+            self._count = int(col.count())
+        n = self._count
         if n == 0:
             return []
         res = col.query(
@@ -72,11 +80,13 @@ class ChromaIndex:
         return {int(i) for i in got["ids"]}
 
     def count(self) -> int:
-        return int(self._collection().count())
+        self._count = int(self._collection().count())
+        return self._count
 
     def reset(self) -> None:
         """Drop and recreate the collection (used when rebuilding from the manifest)."""
         self._collection()
+        self._count = None
         self._client.delete_collection(COLLECTION)
         self._col = self._client.get_or_create_collection(
             COLLECTION, embedding_function=None, metadata={"hnsw:space": "cosine"}
@@ -88,3 +98,4 @@ class ChromaIndex:
         if self._client is not None:
             self._client.close()
         self._client = self._col = None
+        self._count = None

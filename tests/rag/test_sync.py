@@ -164,3 +164,14 @@ def test_kill_while_replacing_a_changed_file(tmp_path: Path, embedder, stage: st
         # Either way the next sync ends on the new version.
         assert len(lib.sync().updated) == (1 if expect == "1,000" else 0)
         assert "2,500" in lib.search("rent per month", 1)[0].text
+
+
+def test_cli_sync_prints_one_line(tmp_path: Path, embedder) -> None:
+    folder = _matter(tmp_path)
+    with Library(tmp_path / "lib", embedder) as lib:
+        lib.ingest([folder])
+    (folder / "nda.pdf").unlink()
+    r = subprocess.run([sys.executable, "-m", "rag.cli", "--library", str(tmp_path / "lib"), "sync"],
+                       cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("added 0, updated 0, removed 1, moved 0, failed 0 (2 unchanged) (")
