@@ -111,11 +111,11 @@ class MainWindow(QMainWindow):
         if not name or name not in self.engine.folders.names():
             self.libraries.refresh(select=name)
             return None
-        self.libraries.list.blockSignals(True)  # listed and highlighted now, opened below
+        self.libraries.blockSignals(True)  # listed and highlighted now, opened below
         try:
             self.libraries.refresh(select=name)
         finally:
-            self.libraries.list.blockSignals(False)
+            self.libraries.blockSignals(False)
         self.statusBar().showMessage(f"Opening {name}…")
         job = self.engine.runner.submit(f"Opening {name}", f"ingest:{name}", lambda ctx: self.engine.folders.open(name))
         job.ended.connect(self._on_last_library_opened)

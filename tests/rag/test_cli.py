@@ -52,6 +52,7 @@ def test_ingest_reports_each_bad_file(cli_lib: Path, sample_pdf: Path, tmp_path_
               str(bad / "locked.pdf"), str(bad / "ghost.pdf"))
     assert r.returncode == 3, r.stderr
     assert "indexed 1" in r.stdout and "failed 4" in r.stdout
+    assert re.search(r"embedded \d+ passages on CPU, (bfloat16|float32)", r.stdout)  # where it ran
     reasons = dict(re.findall(r"FAILED\s+(\S+): (.+)", r.stdout))
     assert "empty" in reasons["empty.pdf"]
     assert "not a PDF" in reasons["fake.pdf"]
