@@ -168,7 +168,7 @@ def test_kill_while_replacing_a_changed_file(tmp_path: Path, embedder, stage: st
 
 def test_cli_sync_prints_one_line(tmp_path: Path, embedder) -> None:
     folder = _matter(tmp_path)
-    with Library(tmp_path / "lib", embedder) as lib:
+    with Library(tmp_path / "lib", embedder, keys=SHARED) as lib:
         lib.ingest([folder])
     (folder / "nda.pdf").unlink()
     r = subprocess.run([sys.executable, "-m", "rag.cli", "--library", str(tmp_path / "lib"), "sync"],
