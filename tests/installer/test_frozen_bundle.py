@@ -24,7 +24,9 @@ pytestmark = [
 
 
 def _isolated(cmd: list[str], home: Path) -> list[str]:
-    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "LANG=C.UTF-8", "QT_QPA_PLATFORM=offscreen"]
+    # An empty session has no keychain: the library key comes from a passphrase.
+    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={home}", "LANG=C.UTF-8", "QT_QPA_PLATFORM=offscreen",
+           "DOCQA_PASSPHRASE=frozen test passphrase"]
     if shutil.which("unshare") and subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0:
         return ["unshare", "-rn", *env, *cmd]
     return [*env, *cmd]
