@@ -7,8 +7,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
@@ -18,6 +19,8 @@ from rag.types import Outcome, Progress, Quote, Support
 
 if TYPE_CHECKING:
     from rag.library import Library
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -150,21 +153,33 @@ def _say(e: Progress) -> None:
         print(e.message, file=sys.stderr, flush=True)
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def _with_bar(args: argparse.Namespace, work: Callable[[Library, _Bar, CancelToken], T], cancelled: str) -> T | None:
+    """Run ``work`` on the library with a progress bar; Ctrl+C cancels it (None, after
+    saying ``cancelled``) and keeps what was finished."""
     lib = _open(args)
     cancel = CancelToken()
     bar = _Bar(sys.stderr)
-    t0 = time.monotonic()
     try:
-        report = lib.ingest(args.paths, progress=bar, cancel=cancel)
+        result = work(lib, bar, cancel)
     except KeyboardInterrupt:
         cancel.set()
         bar.close()
-        print("cancelled; the library is unchanged for files not finished", file=sys.stderr)
-        return EXIT_CANCELLED
+        print(cancelled, file=sys.stderr)
+        return None
     finally:
         lib.close()
     bar.close()
+    return result
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    t0 = time.monotonic()
+    done = _with_bar(args, lambda lib, bar, cancel: (lib.ingest(args.paths, progress=bar, cancel=cancel),
+                                                     getattr(lib.embedder, "hardware", None)),
+                     "cancelled; the library is unchanged for files not finished")
+    if done is None:
+        return EXIT_CANCELLED
+    report, hw = done
     secs = time.monotonic() - t0
     if args.json:
         print(json.dumps([{"file": r.name, "outcome": r.outcome.value, "reason": r.reason,
@@ -173,7 +188,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:
         counts = ", ".join(f"{o.value} {report.count(o)}" for o in Outcome if report.count(o))
         print(f"{counts} ({secs:.1f} s)")
-        hw = getattr(lib.embedder, "hardware", None)
         passages = sum(r.chunks for r in report.results)
         if hw is not None and passages:
             print(f"embedded {passages} passages on {hw} ({passages / secs:.0f}/s)")
@@ -368,19 +382,10 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    lib = _open(args)
-    cancel = CancelToken()
-    bar = _Bar(sys.stderr)
-    try:
-        report = lib.sync(args.paths or None, progress=bar, cancel=cancel)
-    except KeyboardInterrupt:
-        cancel.set()
-        bar.close()
-        print("cancelled; what was synced so far is kept", file=sys.stderr)
+    report = _with_bar(args, lambda lib, bar, cancel: lib.sync(args.paths or None, progress=bar, cancel=cancel),
+                       "cancelled; what was synced so far is kept")
+    if report is None:
         return EXIT_CANCELLED
-    finally:
-        lib.close()
-    bar.close()
     if args.json:
         print(json.dumps(report.to_json(), indent=1))
     else:

@@ -246,19 +246,25 @@ class Library:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> IngestReport:
-        with self.writing(progress, cancel):
+        with self.writing(progress, cancel), self._scratch() as tmp:
             remember(self.manifest, paths)
-            tmp = self.root / TEMP_DIR
-            tmp.mkdir(exist_ok=True)
-            try:
-                report = self._pipeline(tmp).run(paths, progress, cancel)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+            report = self._pipeline(tmp).run(paths, progress, cancel)
         # Counts only: the log is readable by anyone with the file (only forging it needs
         # the key), so file names stay out of it.
         counts = {o.value: report.count(o) for o in Outcome if report.count(o)}
         self.audit.record("documents added", counts=counts, stopped=report.cancelled)
         return report
+
+    @contextmanager
+    def _scratch(self) -> Iterator[Path]:
+        """A folder for parsers' temporary files, inside the library (so they are never
+        left in a shared /tmp), removed when the work ends."""
+        tmp = self.root / TEMP_DIR
+        tmp.mkdir(exist_ok=True)
+        try:
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def _pipeline(self, temp_dir: Path | None = None) -> IngestPipeline:
         return IngestPipeline(self.manifest, self.index, self.embedder, self.registry, self.chunker,
@@ -272,14 +278,9 @@ class Library:
     ) -> SyncReport:
         """Bring the library in line with the folders and files it was built from (or
         only with ``paths``): see :mod:`rag.sync`."""
-        with self.writing(progress, cancel):
-            tmp = self.root / TEMP_DIR
-            tmp.mkdir(exist_ok=True)
-            try:
-                report = Syncer(self.manifest, self.index, self.registry, self._pipeline(tmp)).run(
-                    paths, progress, cancel)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+        with self.writing(progress, cancel), self._scratch() as tmp:
+            report = Syncer(self.manifest, self.index, self.registry, self._pipeline(tmp)).run(
+                paths, progress, cancel)
         # Counts only, as for ingest: no file names in the log.
         self.audit.record("library synced", added=len(report.added), updated=len(report.updated),
                           removed=len(report.removed), moved=len(report.moved),
