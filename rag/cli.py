@@ -6,21 +6,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
 from rag.paths import default_library, models_dir
-from rag.progress_eta import Eta
-from rag.types import Outcome, Progress, Quote, Support
+from rag.types import Progress, Quote, Support
 
 if TYPE_CHECKING:
     from rag.library import Library
-
-T = TypeVar("T")
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -83,40 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-class _Bar:
-    """A one-line progress bar on a terminal; one line per finished file otherwise."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.tty = out.isatty()
-        self.start = time.monotonic()
-        self.last_done = -1
-        self.eta = Eta()
-
-    def __call__(self, e: Progress) -> None:
-        if e.stage == "waiting":  # another docqa holds the library: say why nothing moves
-            self.out.write(f"{e.message}\n")
-            self.out.flush()
-            return
-        self.eta.update(e)
-        left = self.eta.text()
-        if self.tty:
-            width = 28
-            frac = e.done / e.total if e.total else 1.0
-            bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
-            name = e.current[-40:]
-            eta = f", {left}" if left else ""
-            self.out.write(f"\r[{bar}] {e.done}/{e.total} files, {e.chunks} chunks{eta}  {name:<40}")
-            self.out.flush()
-        elif e.done != self.last_done and e.stage != "scan":
-            self.out.write(f"{e.done}/{e.total} {e.current}" + (f" ({left})" if left else "") + "\n")
-        self.last_done = e.done
-
-    def close(self) -> None:
-        if self.tty:
-            self.out.write("\n")
-
-
 def _ask_passphrase(new: bool) -> str | None:
     """The passphrase, typed at the terminal (never echoed); None without a terminal."""
     import getpass
@@ -153,52 +114,10 @@ def _say(e: Progress) -> None:
         print(e.message, file=sys.stderr, flush=True)
 
 
-def _with_bar(args: argparse.Namespace, work: Callable[[Library, _Bar, CancelToken], T], cancelled: str) -> T | None:
-    """Run ``work`` on the library with a progress bar; Ctrl+C cancels it (None, after
-    saying ``cancelled``) and keeps what was finished."""
-    lib = _open(args)
-    cancel = CancelToken()
-    bar = _Bar(sys.stderr)
-    try:
-        result = work(lib, bar, cancel)
-    except KeyboardInterrupt:
-        cancel.set()
-        bar.close()
-        print(cancelled, file=sys.stderr)
-        return None
-    finally:
-        lib.close()
-    bar.close()
-    return result
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
-    t0 = time.monotonic()
-    done = _with_bar(args, lambda lib, bar, cancel: (lib.ingest(args.paths, progress=bar, cancel=cancel),
-                                                     getattr(lib.embedder, "hardware", None)),
-                     "cancelled; the library is unchanged for files not finished")
-    if done is None:
-        return EXIT_CANCELLED
-    report, hw = done
-    secs = time.monotonic() - t0
-    if args.json:
-        print(json.dumps([{"file": r.name, "outcome": r.outcome.value, "reason": r.reason,
-                           "pages": r.pages, "chunks": r.chunks, "note": r.note} for r in report.results],
-                         indent=1))
-    else:
-        counts = ", ".join(f"{o.value} {report.count(o)}" for o in Outcome if report.count(o))
-        print(f"{counts} ({secs:.1f} s)")
-        passages = sum(r.chunks for r in report.results)
-        if hw is not None and passages:
-            print(f"embedded {passages} passages on {hw} ({passages / secs:.0f}/s)")
-        for r in report.failed:
-            print(f"  FAILED  {r.name}: {r.reason}")
-        for r in report.results:
-            if r.note:  # indexed, but some of it could not be read (scanned pages, cut rows)
-                print(f"  NOTE    {r.name}: {r.note}")
-    if report.cancelled:
-        return EXIT_CANCELLED
-    return EXIT_PARTIAL if report.failed else EXIT_OK
+    from rag.cli_ingest import ingest
+
+    return ingest(args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -382,19 +301,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    report = _with_bar(args, lambda lib, bar, cancel: lib.sync(args.paths or None, progress=bar, cancel=cancel),
-                       "cancelled; what was synced so far is kept")
-    if report is None:
-        return EXIT_CANCELLED
-    if args.json:
-        print(json.dumps(report.to_json(), indent=1))
-    else:
-        print(f"{report.summary()} ({report.seconds:.1f} s)")
-        for r in report.failed:
-            print(f"  FAILED  {r.name}: {r.reason}")
-    if report.cancelled:
-        return EXIT_CANCELLED
-    return EXIT_PARTIAL if report.failed else EXIT_OK
+    from rag.cli_ingest import sync
+
+    return sync(args)
 
 
 def cmd_privacy(args: argparse.Namespace) -> int:
