@@ -5,36 +5,35 @@ root for one library: the embedder (heavy, shareable between libraries) is passe
 Everything in the folder that reveals content is encrypted with the library's key
 (:mod:`rag.keys`): the manifest by SQLCipher, other files sealed (:mod:`rag.sealed`);
 what happens to the library is written to its audit log (:mod:`rag.audit`).
+Searching and asking it are :mod:`rag.library_questions`, a mixin of :class:`Library`.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from rag import egress
-from rag.answer import EMPTY_LIBRARY, NOT_FOUND, answer
 from rag.audit import AUDIT_FILE, AuditLog
 from rag.cancel import CancelToken
 from rag.chunking import ChunkerConfig, StructuredChunker
 from rag.embedder import SentenceTransformerEmbedder
 from rag.ingest import IngestPipeline, ProgressCallback
 from rag.keys import KeySource
+from rag.library_questions import Gate, Questions
 from rag.lock import DEFAULT_TIMEOUT, WriteLock
 from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
-from rag.protocols import Embedder, Generator
-from rag.quotes import QuotePicker, topic_words
-from rag.quotes import Relevance as QuoteRelevance
+from rag.protocols import Embedder
+from rag.quotes import QuotePicker
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.sealed import Sealer
 from rag.store import MigrationProgress, is_plaintext
 from rag.sync import Syncer, SyncReport, exclude, remember
-from rag.types import Answer, DocStatus, DocumentInfo, IngestReport, Outcome, Passage, Progress, Quote
+from rag.types import DocStatus, DocumentInfo, IngestReport, Outcome, Progress
 from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
@@ -47,22 +46,7 @@ class LibraryError(RuntimeError):
     pass
 
 
-@dataclass(frozen=True)
-class Gate:
-    """Whether the library holds anything to answer from, judged on the best quote (its
-    meaning, its share of the question's words) and on whether the question uses words
-    the library never does ("metformin" in a library of contracts). Thresholds measured
-    on cuad-dev questions against unrelated clinical, legal and general ones
-    (tests/bench/answer_bench.py)."""
-
-    min_score: float = 0.5  # QuotePicker score of the best sentence
-    min_score_unknown: float = 0.8  # ... when some of the question's words are nowhere
-
-    def admits(self, rel: QuoteRelevance, unknown: Sequence[str]) -> bool:
-        return rel.score >= (self.min_score_unknown if unknown else self.min_score)
-
-
-class Library:
+class Library(Questions):
     def __init__(
         self,
         root: Path,
@@ -316,27 +300,7 @@ class Library:
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)
 
-    # -- questions -----------------------------------------------------------------------
-    def search(self, query: str, k: int = 8) -> list[Passage]:
-        self.refresh()
-        self._record_question("search", query)
-        return self.retriever.search(query, k)
-
-    def _record_question(self, event: str, text: str) -> None:
-        """A keyed hash of the question; its text too, sealed, if the user opted in."""
-        extra = {"text": self.audit.seal_text(text)} if self.logs_question_text else {}
-        self.audit.record(event, q=self.audit.question_hash(text), **extra)
-
-    @property
-    def logs_question_text(self) -> bool:
-        return self.manifest.get_meta("audit_question_text") == "1"
-
-    def set_logs_question_text(self, on: bool) -> None:
-        """Opt in (or out) of keeping questions' text in the audit log (sealed)."""
-        if on != self.logs_question_text:
-            self.manifest.set_meta("audit_question_text", "1" if on else "0")
-            self.audit.record("setting changed", question_text=on)
-
+    # -- key and audit log ---------------------------------------------------------------
     def change_key(self, store: str, passphrase: str = "") -> None:
         """Keep the key in the keychain, or behind a (new) passphrase (see KeySource.change)."""
         self._key = self.keys.change(self.root, self._key, store, passphrase)
@@ -346,70 +310,6 @@ class Library:
     def record_export(self, fmt: str, exchanges: int) -> None:
         """Note in the audit log that answers left the app (format and count, no content)."""
         self.audit.record("export", format=fmt, exchanges=exchanges)
-
-    def quote(self, question: str, passages: Sequence[Passage]) -> tuple[list[Quote], QuoteRelevance]:
-        """The verbatim quotes that answer ``question`` from ``passages`` (numbered 1..)."""
-        focus = self._focus(question)
-        quotes, rel = self.quotes.pick(focus, passages)
-        if focus != question and not self.answerable(question, rel):
-            # The words naming a document can be what is asked too: "How soon should the
-            # cardiology review be booked?" names the e-mail by its subject, which is also
-            # the question's topic. Judged on the whole question as well, before declining.
-            whole = self.quotes.pick(question, passages)
-            if whole[1].score > rel.score:
-                return whole
-        return quotes, rel
-
-    def answerable(self, question: str, rel: QuoteRelevance) -> bool:
-        """Whether the library holds something to answer ``question`` from (the gate)."""
-        return self.gate.admits(rel, self.unknown_words(question))
-
-    def unknown_words(self, question: str) -> list[str]:
-        """The words of what the question asks that no passage of the library uses."""
-        return self.manifest.unknown_words(topic_words(self._focus(question)))
-
-    def _focus(self, question: str) -> str:
-        """What the question asks, without the words that name its document: "Acme Labs"
-        says which contract, not which sentence of it answers."""
-        named, rest = self.retriever.find_documents(question)
-        return rest if named and rest.strip() else question
-
-    def ask(
-        self,
-        question: str,
-        generator: Generator,
-        *,
-        k: int = 8,
-        on_token: Callable[[str], None] | None = None,
-        on_quotes: Callable[[list[Quote]], None] | None = None,
-        cancel: CancelToken | None = None,
-        max_tokens: int = 512,
-    ) -> Answer:
-        """Retrieve, quote, then generate. ``on_quotes`` receives the verbatim quotes (or an
-        empty list when the answer declines) before generation starts; ``on_token`` each
-        generated piece."""
-        self._record_question("question", question)
-        if self.manifest.count_chunks() == 0:
-            if on_quotes is not None:
-                on_quotes([])
-            return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
-        passages = self.retriever.search(question, k)
-        first, rel = self.quote(question, passages)
-        if not passages or not self.answerable(question, rel):
-            # Nothing here answers it: say so rather than let a model invent an answer.
-            if on_quotes is not None:
-                on_quotes([])
-            return Answer(NOT_FOUND, [], generator.backend, grounded=False)
-        n = self.quotes.config.passages
-
-        def quotes(chosen: Sequence[Passage]) -> list[Quote]:
-            # The passages the model sees are usually the ones just quoted: quote once.
-            return first if list(chosen[:n]) == list(passages[:n]) else self.quote(question, chosen)[0]
-
-        return answer(
-            question, passages, generator, quotes=quotes,
-            on_quotes=on_quotes, on_token=on_token, cancel=cancel, answer_tokens=max_tokens,
-        )
 
 
 def delete_library(root: Path, keys: KeySource | None = None) -> None:
