@@ -123,17 +123,31 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     lib = _open(args)
     docs = lib.documents()
+    ocr = {d.id: lib.manifest.ocr_pages(d.id) for d in docs}
     lib.close()
     if args.json:
         print(json.dumps([{"file": d.name, "path": d.path, "kind": d.kind, "pages": d.pages,
-                           "chunks": d.chunks, "status": d.status.value, "error": d.error} for d in docs], indent=1))
+                           "chunks": d.chunks, "status": d.status.value, "error": d.error,
+                           "ocr_pages": [{"page": n, "confidence": round(c, 1)} for n, c in ocr[d.id]]}
+                          for d in docs], indent=1))
         return EXIT_OK
     if not docs:
         print("the library is empty")
     for d in docs:
         extra = f"  ({d.error})" if d.error else ""
         print(f"{d.status.value:<8} {d.pages:>4} p {d.chunks:>5} ch  {d.name}{extra}")
+        if ocr[d.id]:
+            print(" " * 26 + _ocr_line(ocr[d.id]))  # under the name
     return EXIT_OK
+
+
+def _ocr_line(pages: list[tuple[int, float]], most: int = 12) -> str:
+    """"page 3 read by OCR, confidence 92%": which pages to check against the paper."""
+    if len(pages) == 1:
+        return f"page {pages[0][0]} read by OCR, confidence {pages[0][1]:.0f}%"
+    each = ", ".join(f"page {n} {c:.0f}%" for n, c in pages[:most])
+    more = f" and {len(pages) - most} more (see --json)" if len(pages) > most else ""
+    return f"read by OCR, confidence: {each}{more}"
 
 
 def cmd_remove(args: argparse.Namespace) -> int:

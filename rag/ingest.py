@@ -1,48 +1,36 @@
 """The ingest pipeline: scan, parse and chunk on one thread, embed and store on another.
 
-Parsing runs ahead on a background thread into a small bounded queue, so the embedding
-model, the bottleneck, always has the next document waiting. Embedding batches span
-documents and are sorted by length (less padding); each document is then written to the
-manifest in one transaction before its vectors reach Chroma, and only then marked ready,
-so a crash at any point leaves either the old state or a state that
-:meth:`rag.library.Library.recover` completes from the manifest alone.
-
-Files whose pages need OCR (scans) are parsed for their text first and read by OCR only
-after every other file of the batch, so a 300-page fax never holds up the documents
-queued behind it. An e-mail's attachments are parsed one by one after it, each failing
-alone, and written right after it as its children (:mod:`rag.attachments`).
+Parsing runs ahead on a background thread (:mod:`rag.ingest_reader`) into a small
+bounded queue, so the embedding model, the bottleneck, always has the next document
+waiting. Embedding batches span documents and are sorted by length (less padding); each
+document is then written to the manifest in one transaction before its vectors reach
+Chroma, and only then marked ready, so a crash at any point leaves either the old state
+or a state that :meth:`rag.library.Library.recover` completes from the manifest alone.
+An e-mail's attachments are written right after it, as its children.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import partial
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rag import attachments
 from rag.cancel import Cancelled, CancelToken
-from rag.doc_profile import DocProfile, extract_profile
+from rag.ingest_reader import DONE, ParsedFile, Reader, Target, file_sha256, scan
 from rag.manifest import Manifest
 from rag.memory import release_free_memory
 from rag.parsing.isolated import IsolatedParser
 from rag.parsing.registry import ParserRegistry
-from rag.protocols import Chunker, Embedder, ParseError, VectorIndex
-from rag.types import (
-    Chunk,
-    FileResult,
-    IngestReport,
-    Outcome,
-    ParsedDocument,
-    Progress,
-)
+from rag.protocols import Chunker, Embedder, VectorIndex
+from rag.types import FileResult, IngestReport, Outcome, Progress
+
+# Target, scan and file_sha256 live in rag.ingest_reader; callers import them from here.
+__all__ = ["EMBED_BUFFER", "EMBED_SLICE", "MIN_SLICE", "SLICE_SECONDS", "IngestPipeline",
+           "ProgressCallback", "Target", "file_sha256", "scan"]
 
 ProgressCallback = Callable[[Progress], None]
 
@@ -50,79 +38,6 @@ EMBED_SLICE = 64  # most chunks per encode call: the cancel granularity while em
 MIN_SLICE = 8
 SLICE_SECONDS = 0.3  # Cancel must stop within a second: one encode call takes about this
 EMBED_BUFFER = 256  # chunks gathered across documents before embedding
-
-
-@dataclass(frozen=True)
-class Target:
-    """A file to ingest: its absolute path and the name the user will see."""
-
-    path: Path
-    name: str
-
-
-def scan(paths: Iterable[str | Path], registry: ParserRegistry) -> tuple[list[Target], list[FileResult]]:
-    """Expand folders recursively. Unsupported files inside folders are skipped silently
-    (a folder of contracts often holds a Thumbs.db); named files are always attempted."""
-    targets: list[Target] = []
-    problems: list[FileResult] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        p = Path(raw).expanduser()
-        if p.is_dir():
-            root = p.resolve()
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for fn in sorted(filenames):
-                    f = Path(dirpath) / fn
-                    # Legacy binaries (.doc, .xls) are tried, to say how to convert them.
-                    if fn.startswith(".") or not (registry.supports(f) or registry.legacy(f)):
-                        continue
-                    rel = f.relative_to(root.parent).as_posix()
-                    if f not in seen:
-                        seen.add(f)
-                        targets.append(Target(f, rel))
-        elif p.exists():
-            f = p.resolve()
-            if f not in seen:
-                seen.add(f)
-                targets.append(Target(f, p.name))
-        else:
-            problems.append(FileResult(str(p), p.name, Outcome.FAILED, "file not found"))
-    return targets, problems
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-@dataclass
-class _Parsed:
-    target: Target
-    sha256: str
-    size: int
-    mtime: float = 0.0
-    doc: ParsedDocument | None = None
-    chunks: list[Chunk] | None = None
-    profile: DocProfile | None = None
-    outcome: Outcome | None = None  # set when no embedding is needed (unchanged or failed)
-    reason: str = ""
-    note: str = ""  # indexed, with a warning (pages OCR could not read, rows cut)
-    parent: str = ""  # the path of the message this is an attachment of
-    children: list[_Parsed] = field(default_factory=list)  # its attachments, parsed
-
-    def family(self) -> list[_Parsed]:
-        """This document, then its attachments depth first: the order they are written."""
-        return [self, *(x for c in self.children for x in c.family())]
-
-    def needs_ocr(self) -> bool:
-        return any(x.doc is not None and x.doc.needs_ocr for x in self.family())
-
-
-_DONE = object()
 
 
 class IngestPipeline:
@@ -146,6 +61,7 @@ class IngestPipeline:
         self.embedder = embedder
         self.registry = registry
         self.chunker = chunker
+        self.reader = Reader(manifest, registry, chunker)
         self._slice = MIN_SLICE * 2  # grows to EMBED_SLICE where the machine is fast enough
 
     def run(
@@ -177,18 +93,18 @@ class IngestPipeline:
         stop = threading.Event()
         isolated = IsolatedParser(self.registry, temp_dir=self.temp_dir) if self.isolate else None
         producer = threading.Thread(
-            target=self._produce, args=(targets, q, cancel, stop, isolated), name="docqa-parse", daemon=True
+            target=self.reader.produce, args=(targets, q, cancel, stop, isolated), name="docqa-parse", daemon=True
         )
         producer.start()
-        pending: list[_Parsed] = []
+        pending: list[ParsedFile] = []
         embedded = 0
         finished = len(problems)
         try:
             while True:
                 item = q.get()
-                if item is _DONE:
+                if item is DONE:
                     break
-                assert isinstance(item, _Parsed)
+                assert isinstance(item, ParsedFile)
                 emit(Progress("parse", finished, total, item.target.name, embedded))
                 if item.outcome is not None:
                     report.results.append(self._settle(item))
@@ -223,105 +139,6 @@ class IngestPipeline:
         emit(Progress("done", finished, total, "", embedded))
         return report
 
-    # -- parse thread ---------------------------------------------------------------------
-    def _produce(
-        self,
-        targets: Sequence[Target],
-        q: queue.Queue[object],
-        cancel: CancelToken,
-        stop: threading.Event,
-        isolated: IsolatedParser | None,
-    ) -> None:
-        try:
-            scans: list[Target] = []
-            for t in targets:
-                if cancel.is_set or stop.is_set():
-                    break
-                item = self._parse_one(t, isolated, cancel, ocr=False)
-                if item.needs_ocr():  # OCR later, so it never holds up the text documents
-                    scans.append(t)
-                else:
-                    q.put(item)
-            for t in scans:
-                if cancel.is_set or stop.is_set():
-                    break
-                q.put(self._parse_one(t, isolated, cancel, ocr=True))
-        except Cancelled:
-            pass
-        finally:
-            q.put(_DONE)
-
-    def _parse_one(
-        self,
-        t: Target,
-        isolated: IsolatedParser | None = None,
-        cancel: CancelToken | None = None,
-        ocr: bool = True,
-    ) -> _Parsed:
-        try:
-            # Stat before hashing: a file changed meanwhile keeps an older time, and the
-            # next sync looks at it again.
-            st = t.path.stat()
-            size, mtime = st.st_size, st.st_mtime
-            sha = file_sha256(t.path) if size else ""
-        except OSError as err:
-            return _Parsed(t, "", 0, outcome=Outcome.FAILED, reason=f"cannot read the file: {err.strerror}")
-        known = self.manifest.find_document(str(t.path))
-        if known and known[1] == sha and known[2] == "ready":
-            self.manifest.set_stat(known[0], size, mtime)  # so sync need not hash it again
-            return _Parsed(t, sha, size, mtime, outcome=Outcome.UNCHANGED)
-
-        def parse(path: Path) -> ParsedDocument:
-            if isolated is not None:
-                return isolated.parse(path, cancel, ocr=ocr)
-            return self.registry.parse(path, ocr=ocr)
-
-        return self._read(t, sha, size, lambda: parse(t.path), parse, depth=0, mtime=mtime)
-
-    def _read(
-        self,
-        t: Target,
-        sha: str,
-        size: int,
-        read: Callable[[], ParsedDocument],
-        parse: Callable[[Path], ParsedDocument],
-        depth: int,
-        parent: str = "",
-        where: str = "",
-        mtime: float = 0.0,
-    ) -> _Parsed:
-        """Parse and chunk one document, then its attachments (each failing alone)."""
-        try:
-            doc = read()
-            if where:
-                doc = replace(doc, where=where)
-            chunks = self.chunker.chunk(doc)
-        except ParseError as err:
-            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=str(err), parent=parent)
-        except Cancelled:
-            raise
-        except Exception as err:  # noqa: BLE001 (one hostile file must not stop the batch)
-            reason = f"could not read the file: {err}"[:200]
-            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=reason, parent=parent)
-        if not chunks and not doc.needs_ocr and not doc.attachments:
-            reason = "; ".join(doc.notes) or "the file contains no text"
-            return _Parsed(t, sha, size, mtime, outcome=Outcome.FAILED, reason=reason, parent=parent)
-        # Read here, on the parse thread, so the embedding thread never waits for it.
-        profile = extract_profile([p.text for p in doc.pages[:3]], doc.title, t.name)
-        item = _Parsed(t, sha, size, mtime, doc=doc, chunks=chunks, profile=profile,
-                       note="; ".join(doc.notes), parent=parent)
-        if doc.attachments and depth >= attachments.MAX_DEPTH:
-            item.note = "; ".join([*doc.notes, "attachments nested this deep are not read"])
-            return item
-        for name, att in attachments.unique(doc.attachments):
-            child = Target(attachments.child_path(str(t.path), name), f"{t.name} › {name}")
-            item.children.append(self._read(
-                child, attachments.digest(att.data), len(att.data),
-                partial(attachments.parse_attachment, name, att, parse),
-                parse, depth + 1, parent=str(t.path), where=attachments.child_where(doc, t.name, name),
-            ))
-        return item
-
     # -- embed and store --------------------------------------------------------------------
     def _embed(self, texts: list[str], cancel: CancelToken) -> np.ndarray:
         """Embed on a helper thread and watch the cancel token meanwhile: an encode call
@@ -349,7 +166,7 @@ class IngestPipeline:
         assert isinstance(result, np.ndarray)
         return result
 
-    def _settle(self, item: _Parsed) -> FileResult:
+    def _settle(self, item: ParsedFile) -> FileResult:
         t = item.target
         if item.outcome is Outcome.FAILED:
             kind = t.path.suffix.lower().lstrip(".")
@@ -361,7 +178,7 @@ class IngestPipeline:
 
     def _flush(
         self,
-        items: list[_Parsed],
+        items: list[ParsedFile],
         report: IngestReport,
         emit: ProgressCallback,
         cancel: CancelToken,

@@ -127,6 +127,10 @@ class Manifest(ChunkQueries):
                 self._db.execute("ALTER TABLE chunks ADD COLUMN location TEXT NOT NULL DEFAULT ''")
             if "mtime" not in cols:  # sync (rag/sync.py): a changed file is seen without hashing
                 self._db.execute("ALTER TABLE documents ADD COLUMN mtime REAL NOT NULL DEFAULT 0")
+            # Each page's OCR confidence, so a reader can weigh a doubtful page; NULL for a
+            # page with a text layer, and for pages stored before it was kept.
+            if "ocr_confidence" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(pages)")}:
+                self._db.execute("ALTER TABLE pages ADD COLUMN ocr_confidence REAL")
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):
@@ -239,8 +243,8 @@ class Manifest(ChunkQueries):
             )
             doc_id = int(cur.lastrowid or 0)
             db.executemany(
-                "INSERT INTO pages(doc_id, number, text) VALUES (?,?,?)",
-                [(doc_id, p.number, p.text) for p in parsed.pages],
+                "INSERT INTO pages(doc_id, number, text, ocr_confidence) VALUES (?,?,?,?)",
+                [(doc_id, p.number, p.text, p.ocr_confidence) for p in parsed.pages],
             )
             ids: list[int] = []
             vecs = np.asarray(vectors, dtype=np.float32)
@@ -340,6 +344,15 @@ class Manifest(ChunkQueries):
                 "SELECT text FROM pages WHERE doc_id=? AND number=?", (doc_id, number)
             ).fetchone()
         return "" if row is None else str(row[0])
+
+    def ocr_pages(self, doc_id: int) -> list[tuple[int, float]]:
+        """(page number, mean word confidence 0-100) of each page of the document read by OCR."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT number, ocr_confidence FROM pages WHERE doc_id=? AND ocr_confidence IS NOT NULL"
+                " ORDER BY number", (doc_id,)
+            ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     def first_text(self, doc_id: int, chars: int = 2000) -> str:
         with self._lock:

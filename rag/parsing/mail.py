@@ -15,6 +15,7 @@ import datetime as dt
 import mimetypes
 import quopri
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
@@ -26,6 +27,10 @@ from rag.types import Anchor, Attachment, Page, ParsedDocument
 
 MAX_ATTACHMENTS = 100
 MIN_INLINE_IMAGE_BYTES = 30_000  # smaller inline pictures are logos and signatures, not scans
+# MAPI properties of an attachment (MS-OXPROPS): a picture shown in the body has a content id
+# or is hidden from the attachment list.
+_PID_ATTACH_CONTENT_ID = 0x3712
+_PID_ATTACHMENT_HIDDEN = 0x7FFE
 _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote"}
 
 
@@ -70,6 +75,14 @@ def _who(header: str) -> str:
         return ""
     name, addr = pairs[0]
     return name or addr
+
+
+def _decoded(header: str) -> str:
+    """'Jane Roe <...>' from '=?GBK?B?...?= <...>': Outlook keeps some senders as sent."""
+    try:
+        return str(make_header(decode_header(header))) if "=?" in header else header
+    except (LookupError, UnicodeError, ValueError):  # an unknown charset: better raw than nothing
+        return header
 
 
 def _day(value: dt.datetime | None) -> str:
@@ -163,7 +176,7 @@ def parse_msg(path: Path) -> ParsedDocument:
 
         msg = Message.load(str(path))
         to = ", ".join(f"{r.name} <{r.email_address}>" if r.name else r.email_address for r in msg.recipients)
-        headers = [("from", msg.sender or ""), ("to", to), ("cc", ""), ("subject", msg.subject or "")]
+        headers = [("from", _decoded(msg.sender or "")), ("to", to), ("cc", ""), ("subject", msg.subject or "")]
         sent = msg.sent_date
         body = msg.body or (html_to_text(msg.html_body) if msg.html_body else "")
         atts: list[Attachment] = []
@@ -173,7 +186,14 @@ def parse_msg(path: Path) -> ParsedDocument:
             if not data:
                 notes.append(f"attachment {att.file_name or i} is a link or an attached Outlook item, not read")
                 continue
-            atts.append(Attachment(_name(att.file_name, att.mime_type or "", i), data))
+            ctype = att.mime_type or ""
+            props = att.properties
+            inline = props.str_prop_value(_PID_ATTACH_CONTENT_ID) or props.int_prop_value(_PID_ATTACHMENT_HIDDEN)
+            # A newsletter carries its spacers and logos this way; each would fail as a
+            # "picture with no text" beside the message (the same rule as for EML).
+            if ctype.startswith("image/") and inline and len(data) < MIN_INLINE_IMAGE_BYTES:
+                continue
+            atts.append(Attachment(_name(att.file_name, ctype, i), data))
     except ParseError:
         raise
     except Exception as err:  # noqa: BLE001 (oxmsg raises many types on damaged files)
