@@ -75,6 +75,16 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
 END;
 """
 
+# A counter of writes to documents (their passages are written and removed with them),
+# whoever wrote: caches of what searches read from the manifest check it (change_marker).
+_COUNTER = "documents_changed"
+_COUNTER_TRIGGERS = "".join(
+    f"""CREATE TRIGGER IF NOT EXISTS documents_changed_{op[0].lower()} AFTER {op} ON documents BEGIN
+    INSERT INTO meta(key, value) VALUES ('{_COUNTER}', '1')
+        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+END;
+""" for op in ("INSERT", "UPDATE", "DELETE"))
+
 @dataclass(frozen=True)
 class FileState:
     id: int
@@ -103,7 +113,7 @@ class Manifest(ChunkQueries):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + _COUNTER_TRIGGERS)
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         self._migrate()
@@ -156,6 +166,11 @@ class Manifest(ChunkQueries):
     def set_profile(self, doc_id: int, profile: DocProfile) -> None:
         with self._lock:
             self._db.execute("UPDATE documents SET profile=? WHERE id=?", (profile.to_json(), doc_id))
+
+    def change_marker(self) -> str:
+        """Differs after any write to documents and their passages, by this process or
+        another: for caches of what searches read (the audit log's writes leave it)."""
+        return self.get_meta(_COUNTER) or ""
 
     def profiles(self) -> dict[int, tuple[str, DocProfile]]:
         """doc id -> (name, profile) for ready documents."""

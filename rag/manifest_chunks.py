@@ -8,7 +8,7 @@ written.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,9 @@ class ChunkQueries:
 
     _db: Any
     _lock: threading.RLock
+    _df_cache: dict[str, int]  # word -> passages holding it ("": all passages), see _selective
+    _df_state: str  # the manifest's change_marker() when the cache was filled
+    change_marker: Callable[[], str]
 
     _CHUNK_COLS = (
         'c.id, c.doc_id, c.ordinal, c.page, c.start, c."end", c.heading, c.text, d.name, d.path,'
@@ -72,33 +75,48 @@ class ChunkQueries:
         return [StoredChunk(*r) for r in rows]
 
     def keyword_search(
-        self, query: str, k: int, doc_ids: Sequence[int] | None = None
+        self, query: str, k: int, doc_ids: Sequence[int] | None = None, common_share: float = 1.0
     ) -> list[tuple[int, float]]:
         """BM25 over chunk text and headings: (chunk id, score), best first.
 
         With ``doc_ids``, only chunks of those documents (the statistics stay library-wide).
+        Words held by more than ``common_share`` of all passages are left out of the match
+        while a rarer word remains (see :meth:`_selective`).
         """
-        words = keywords(query)
+        words = list(dict.fromkeys(keywords(query)))
         if not words:
             return []
-        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        if common_share < 1.0:
+            words = self._selective(words, common_share)
+        match = " OR ".join(f'"{w}"' for w in words)
         if doc_ids is None:
             return self._keyword_search_all(match, k)
-        only = ""
-        args: tuple[object, ...] = (match, DocStatus.READY.value)
-        if doc_ids is not None:
-            if not doc_ids:
-                return []
-            only = f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
-            args += tuple(int(d) for d in doc_ids)
+        return self._keyword_search_in(match, k, doc_ids)
+
+    def _keyword_search_in(self, match: str, k: int, doc_ids: Sequence[int]) -> list[tuple[int, float]]:
+        """Rank in the keyword index alone and keep the passages of ``doc_ids``: joining
+        every match to its chunk row to test its document read a large row per match and
+        took 57 ms at ~50,000 passages, against 10 ms for this (same results;
+        tests/bench/search_scale.py). Restricting the match by rowid instead had a p95 of
+        69 ms: FTS5 then works out the BM25 statistics again for each id."""
+        if not doc_ids:
+            return []
+        out: list[tuple[int, float]] = []
         with self._lock:
-            rows = self._db.execute(
-                "SELECT f.rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts f "
-                "JOIN chunks c ON c.id=f.rowid JOIN documents d ON d.id=c.doc_id "
-                f"WHERE chunks_fts MATCH ? AND d.status=?{only} ORDER BY s LIMIT ?",
-                (*args, k),
-            ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
+            wanted = {int(r[0]) for r in self._db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id=c.doc_id "
+                f"WHERE c.doc_id IN ({','.join('?' * len(doc_ids))}) AND d.status=?",
+                (*(int(d) for d in doc_ids), DocStatus.READY.value))}
+            cur = self._db.execute(
+                "SELECT rowid, bm25(chunks_fts, 2.0, 1.0) AS s FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? ORDER BY s", (match,))
+            for rowid, score in cur:
+                if int(rowid) in wanted:
+                    out.append((int(rowid), -float(score)))
+                    if len(out) == k:
+                        break
+            cur.close()  # not left open on the shared connection: it would hold a read snapshot
+        return out
 
     def _keyword_search_all(self, match: str, k: int) -> list[tuple[int, float]]:
         """Rank in the keyword index alone, then keep the chunks of ready documents: at
@@ -124,6 +142,34 @@ class ChunkQueries:
             if len(out) >= k or len(rows) < fetch:
                 return out[:k]
             fetch *= 4
+
+    def _selective(self, words: list[str], share: float) -> list[str]:
+        """The query's words less those held by more than ``share`` of the passages, keeping
+        at least the two rarest. FTS5 scores every passage an OR query matches before it
+        can rank them: at ~50,000 passages "party" or "agreement" match half the library,
+        and scoring those took most of a search's time (tests/bench/search_scale.py), for
+        words whose BM25 weight is next to nothing (log((N - n + 0.5) / (n + 0.5)) falls
+        to 0 at half the passages). Counting a word's passages reads its doclist only, so
+        it is cheap, and the counts are kept until the manifest changes."""
+        if len(words) <= 2:
+            return words
+        with self._lock:
+            state = self.change_marker()
+            if getattr(self, "_df_state", None) != state:
+                self._df_cache, self._df_state = {}, state
+            cache = self._df_cache
+            for w in ("", *words):
+                if w not in cache:  # "": the number of passages
+                    cache[w] = int(self._db.execute(
+                        "SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?" if w
+                        else "SELECT COUNT(*) FROM chunks_fts_docsize",  # one row per passage
+                        (f'"{w}"',) if w else (),
+                    ).fetchone()[0])
+        limit = share * cache[""]
+        kept = [w for w in words if cache[w] <= limit]
+        if len(kept) < 2:
+            kept = [w for w in words if w in sorted(words, key=lambda x: cache[x])[:2]]
+        return kept
 
     def document_frequency(self, word: str) -> int:
         """How many ready documents contain ``word`` anywhere (as the keyword index sees it)."""

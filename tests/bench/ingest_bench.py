@@ -181,6 +181,7 @@ def run_side(args: argparse.Namespace, side: str, settings: str) -> dict[str, An
     cmd = [sys.executable, __file__, "--child", side, "--settings", settings, "--n", str(args.n),
            "--pdfs", str(args.pdfs)]
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    env.setdefault("DOCQA_PASSPHRASE", "bench")  # a throwaway library: no keychain needed
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
