@@ -136,3 +136,41 @@ def test_unnamed_question_draws_on_several_documents(library, tmp_path: Path) ->
     got = library.search("What is the governing law in our contract with Globex?", 4)
     assert got[0].file.endswith("globex_supply.txt") and "Texas" in got[0].text
     assert len({p.file for p in library.search("governing law in our contract with Globex", 8)}) > 1
+
+
+def _add(m: Manifest, name: str, text: str) -> int:
+    from rag.types import Chunk
+
+    doc = ParsedDocument(pages=[Page(1, text)], kind="txt")
+    doc_id, _ids, _old = m.begin_document(
+        path=f"/x/{name}", name=name, sha256="", size=1, parsed=doc,
+        chunks=[Chunk(1, 0, len(text), text)], vectors=np.zeros((1, 4), np.float32),
+    )
+    m.mark_ready(doc_id)
+    return doc_id
+
+
+def test_what_searches_cache_follows_every_write(tmp_path: Path) -> None:
+    """The document finder and keyword search keep what they read until the manifest
+    changes: a document added, or removed, after the first question counts at the next."""
+    m = _manifest(tmp_path)
+    scorer = DocumentScorer(m)
+    assert scorer.mentions("the lease with Zenith Partners") == {}
+    zenith = _add(m, "zenith_lease.txt", 'LEASE\n\nThis Lease is made between Zenith Partners LLC ("Zenith") '
+                  "and Tenant. The rent is payable monthly in arrears.")
+    assert set(scorer.mentions("the lease with Zenith Partners")) == {zenith}
+    m.delete_document(zenith)
+    assert scorer.mentions("the lease with Zenith Partners") == {}
+
+    # "rent" is rare, then held by most passages: a word in over common_share of the
+    # passages is left out of the match while a rarer one remains.
+    _add(m, "zenith2.txt", "The rent is payable monthly in arrears.")
+    for i in range(3):
+        _add(m, f"other{i}.txt", f"Delivery note {i}: goods received in good order.")
+    assert len(m.keyword_search("rent arrears monthly", 10, common_share=0.5)) == 1
+    assert m._selective(["rent", "arrears", "monthly"], 0.5) == ["rent", "arrears", "monthly"]
+    for i in range(4):
+        _add(m, f"note{i}.txt", f"Rent note {i}: the rent was paid.")
+    assert m._selective(["rent", "arrears", "monthly"], 0.5) == ["arrears", "monthly"]
+    assert len(m.keyword_search("rent arrears monthly", 10, common_share=0.5)) == 1
+    assert len(m.keyword_search("rent arrears monthly", 10)) == 5  # every word: every rent passage
