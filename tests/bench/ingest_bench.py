@@ -137,9 +137,9 @@ def run_docqa(pdfs: list[Path], work: Path, settings: dict[str, str]) -> dict[st
     from rag.library import Library
 
     t0 = time.perf_counter()
-    cap = int(settings["max_tokens"]) if "max_tokens" in settings else None
+    cap = {"max_tokens": int(settings["max_tokens"]) or None} if "max_tokens" in settings else {}
     emb = SentenceTransformerEmbedder(device=settings.get("device"), precision=settings.get("precision"),
-                                      max_tokens=cap)
+                                      **cap)  # type: ignore[arg-type]  # max_tokens=0: the model's own limit
     emb.embed(["warm up"])
     load = time.perf_counter() - t0
     cfg = ChunkerConfig(**{k: int(v) for k, v in settings.items() if k in ("size", "overlap", "min_size")})
