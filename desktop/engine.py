@@ -80,7 +80,9 @@ class Engine(QObject):
         return job
 
     def _on_model_loaded(self, gen: LlamaGenerator) -> None:
-        self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}")
+        # The prompt speed says how much of the sources an answer can read quickly here.
+        speed = f" · reads {gen.prompt_rate:,.0f} tokens/s" if gen.prompt_rate else ""
+        self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}{speed}")
 
     def _on_model_failed(self, reason: str) -> None:
         self._set_state(f"model not loaded: {reason}")

@@ -20,11 +20,27 @@ __all__ = ["EMPTY_LIBRARY", "NOT_FOUND", "NOT_STATED", "answer", "cited_numbers"
 # first token came in 2.2 s rather than 3.2 s.
 PROMPT_PASSAGES = "unquoted"
 
-# At most this many tokens of sources (quotes, then passages) go into the prompt, None for
-# as many as the context holds: on a CPU the first token waits for every prompt token. The
-# reader still sees every quote and citation. 1024 cut Gemma 3 270M's prompts from ~1,450
-# to ~1,050 tokens on cuad-dev questions; off until answer_bench --generate 20
-# --prompt-tokens 1024 shows the share of supported sentences holds (not measured yet).
+# The sources (quotes, then passages) put into the prompt are as many as the model reads
+# in PROMPT_SECONDS at the prompt speed it showed on this machine (measured at load, then
+# followed answer by answer: rag/generation.py), the quotes taking at most QUOTE_SHARE of
+# them: on a CPU the first token waits for every prompt token. The reader still sees every
+# quote and citation; a GPU reads thousands of tokens a second and is not limited.
+# Measured with Gemma 3 270M on a 2-core CPU (~850 tokens/s), 40 cuad-dev questions and
+# 30 unanswerable ones (tests/bench/answer_bench.py --generate 40 --prompt-seconds S
+# --quote-share Q), question to first token p50 / sentences supported / answers citing /
+# unanswerable declined:
+#   no limit (~1,630 tokens)     1.96 s  0.439 of 41  0.275  0.967
+#   1.35 s, quotes first (978)   1.19 s  0.354 of 48  0.300  0.933
+#   1.2 s, quotes first (922)    1.06 s  0.383 of 47  0.300  1.000
+#   1.35 s, quotes 0.6 (986)     1.21 s  0.458 of 48  0.300  1.000   <- chosen
+#   1.2 s, quotes 0.6 (948)      1.08 s  0.420 of 50  0.275  1.000
+# With every quote first the model saw no passage whole; a passage beside the best quotes
+# keeps it as grounded as the full prompt. MIN_SOURCE_TOKENS keeps the best quotes on a
+# slow machine, at the cost of its first-token time.
+PROMPT_SECONDS: float | None = 1.35  # None: every source the context holds
+MIN_SOURCE_TOKENS = 512
+QUOTE_SHARE = 0.6
+# A fixed number of tokens instead (None: the time budget above decides).
 PROMPT_TOKENS: int | None = None
 
 # Small models follow a short, concrete format better than a list of principles: the
@@ -70,16 +86,28 @@ def _fit_quotes(generator: Generator, quotes: list[Quote], tokens: int) -> list[
     return quotes
 
 
-def _fit_sources(generator: Generator, sources: list[str], tokens: int) -> list[str]:
-    """The first sources (best first) that fit in ``tokens``; always the first one, so that
-    a prompt without quotes still has something to answer from."""
+def _fit_sources(generator: Generator, sources: list[str], tokens: int, keep_first: bool = True) -> list[str]:
+    """The first sources (best first) that fit in ``tokens``; with ``keep_first`` always
+    the first one, so that a prompt without quotes still has something to answer from."""
     kept: list[str] = []
     for src in sources:
         tokens -= generator.count_tokens(src) + 2
-        if tokens < 0 and kept:
+        if tokens < 0 and (kept or not keep_first):
             break
         kept.append(src)
     return kept
+
+
+def source_budget(generator: Generator, question: str) -> int | None:
+    """Tokens of sources (quotes and passages) for the prompt, None for no limit but the
+    context: PROMPT_TOKENS if set, else what the generator reads in PROMPT_SECONDS."""
+    if PROMPT_TOKENS is not None:
+        return PROMPT_TOKENS
+    rate = getattr(generator, "prompt_rate", None)
+    if not rate or PROMPT_SECONDS is None:
+        return None
+    fixed = generator.count_tokens(SYSTEM_PROMPT) + generator.count_tokens(build_user_prompt(question, [])) + 32
+    return max(MIN_SOURCE_TOKENS, int(rate * PROMPT_SECONDS) - fixed)
 
 
 def fit_passages(
@@ -151,13 +179,17 @@ def answer(
     # The reader sees every quote; a small context gives the model only those that fit.
     picked = everything if quotes is None or chosen == list(passages[: len(chosen)]) else quotes(chosen)
     picked = [q for q in picked if q.n <= len(chosen)]
-    prompted = _fit_quotes(generator, picked, reserve)
+    budget = source_budget(generator, question)
+    prompted = _fit_quotes(generator, picked, reserve if budget is None else min(reserve, int(budget * QUOTE_SHARE)))
+    if picked and not prompted:
+        prompted = picked[:1]  # the best quote, even when it alone is over the budget
     if on_quotes is not None:
         on_quotes(picked)
     quoted = {q.n for q in prompted} if PROMPT_PASSAGES == "unquoted" else set()
     sources = [format_source(i + 1, p) for i, p in enumerate(chosen) if i + 1 not in quoted]
-    if PROMPT_TOKENS is not None:
-        sources = _fit_sources(generator, sources, PROMPT_TOKENS - generator.count_tokens(_quote_block(prompted)))
+    if budget is not None:
+        sources = _fit_sources(generator, sources, budget - generator.count_tokens(_quote_block(prompted)),
+                               keep_first=not prompted)
     user = build_user_prompt(question, sources, prompted)
     parts: list[str] = []
     for piece in generator.stream(SYSTEM_PROMPT, user, answer_tokens, cancel):

@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--phrasing", default="template",
                     choices=["template", "title_party", "party", "title", "none"],
                     help="how the sampled questions name their document (tests/bench/phrasings.py)")
+    ap.add_argument("--prompt-seconds", type=float, default=None,
+                    help="rag.answer.PROMPT_SECONDS for this run (0: no limit but the context)")
+    ap.add_argument("--quote-share", type=float, default=None, help="rag.answer.QUOTE_SHARE for this run")
     ap.add_argument("--prompt-tokens", type=int, default=None,
                     help="rag.answer.PROMPT_TOKENS for this run (0: no limit)")
     ap.add_argument("--skip-gate", action="store_true", help="skip the gate sweep (all 544 questions)")
@@ -190,7 +193,12 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
 
     if args.prompt_tokens is not None and hasattr(rag.answer, "PROMPT_TOKENS"):
         rag.answer.PROMPT_TOKENS = args.prompt_tokens or None
-    print(f"prompt: {args.prompt}, sources limited to {getattr(rag.answer, 'PROMPT_TOKENS', None)} tokens")
+    if args.quote_share is not None:
+        rag.answer.QUOTE_SHARE = args.quote_share
+    if args.prompt_seconds is not None and hasattr(rag.answer, "PROMPT_SECONDS"):
+        rag.answer.PROMPT_SECONDS = args.prompt_seconds or None
+    print(f"prompt: {args.prompt}, sources limited to {getattr(rag.answer, 'PROMPT_TOKENS', None)} tokens, "
+          f"{getattr(rag.answer, 'PROMPT_SECONDS', None)} s")
     if args.prompt in ("all", "unquoted"):
         rag.answer.PROMPT_PASSAGES = args.prompt
     elif args.prompt == "before":
@@ -198,6 +206,7 @@ def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str]
         lib.quotes.config = dataclasses.replace(lib.quotes.config, quotes=0)
     gen = LlamaGenerator(args.model or default_llm_path(models_dir()))
     gen.warm_up()
+    print(f"prompt speed measured at load: {getattr(gen, 'prompt_rate', None) or 0:.0f} tokens/s")
     ttft: list[float] = []
     prompts: list[Any] = []  # rag.generation.PromptStats, where the generator keeps them
     verdicts: Counter[str] = Counter()

@@ -93,6 +93,54 @@ def test_sources_in_the_prompt_are_capped(tiny_gguf: Path) -> None:
     g.close()
 
 
+def test_prompt_speed_is_measured_at_load_and_followed(tiny_gguf: Path) -> None:
+    g = LlamaGenerator(tiny_gguf, context_size=1024)
+    assert g.prompt_rate is None
+    g.warm_up()
+    measured = g.prompt_rate
+    assert measured is not None and measured > 0
+    assert g._llm.n_tokens == 0  # the measurement leaves nothing in the context
+    list(g.stream("Answer from the sources. " * 8, "What is the rent?", 2, CancelToken()))
+    assert g.last_prompt is not None and g.last_prompt.evaluated >= 128
+    assert g.prompt_rate != measured  # half the way to what this prompt took
+    g.close()
+
+
+def test_prompt_holds_what_the_model_reads_in_the_time_budget(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.types import Passage, Quote
+
+    class Recording(LlamaGenerator):  # the real model; keeps the prompt it was given
+        def stream(self, system: str, user: str, max_tokens: int, cancel: CancelToken):  # type: ignore[no-untyped-def]
+            self.user = user
+            yield from super().stream(system, user, max_tokens, cancel)
+
+    g = Recording(tiny_gguf, context_size=4096)
+    g.warm_up()
+    text = "The tenant pays the rent of 1,000 dollars monthly, on the first day of each month. " * 12
+    passages = [Passage(f"lease{i}.pdf", 1, 0, len(text), text, 1.0 - i / 10) for i in range(6)]
+    quotes = [Quote(i + 1, p, 0, 80, p.text[:80]) for i, p in enumerate(passages[:2])]
+
+    def prompt_tokens() -> int:
+        answer_mod.answer("What is the rent?", passages, g, quotes=lambda ps: list(quotes), answer_tokens=8)
+        return g.count_tokens(g.user)
+
+    monkeypatch.setattr(answer_mod, "PROMPT_SECONDS", None)
+    assert answer_mod.source_budget(g, "What is the rent?") is None
+    everything = prompt_tokens()
+    monkeypatch.setattr(answer_mod, "PROMPT_SECONDS", 1.0)
+    g.prompt_rate = 100.0  # a slow machine: the floor, the best quotes first
+    assert answer_mod.source_budget(g, "What is the rent?") == answer_mod.MIN_SOURCE_TOKENS
+    budgeted = prompt_tokens()
+    assert budgeted < everything - 200
+    g.prompt_rate = 1e6  # a GPU: only the context limits
+    assert (answer_mod.source_budget(g, "What is the rent?") or 0) > 4096
+    monkeypatch.setattr(answer_mod, "PROMPT_TOKENS", 300)  # a fixed budget wins
+    assert answer_mod.source_budget(g, "What is the rent?") == 300
+    g.close()
+
+
 def test_info_reports_where_models_run(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "rag.cli", "--library", str(tmp_path / "lib"), "info", "--json"],
                          capture_output=True, text=True, cwd=REPO, timeout=300)
