@@ -18,6 +18,8 @@ OFFLINE_ENV: dict[str, str] = {
     "ANONYMIZED_TELEMETRY": "False",
     "DO_NOT_TRACK": "1",
     "SCARF_NO_ANALYTICS": "true",
+    # unstructured's advert for its cloud service, printed into the CLI's output otherwise.
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
     "TOKENIZERS_PARALLELISM": "false",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "TRANSFORMERS_VERBOSITY": "error",
