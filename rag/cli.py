@@ -238,9 +238,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
             return EXIT_CANCELLED
     finally:
         lib.close()
+    stats = gen.last_prompt  # how long the question waited for its first word, and why
+    prompt = {"tokens": stats.tokens, "evaluated": stats.evaluated,
+              "tokens_per_second": round(stats.tokens_per_second), "first_token_seconds":
+              round(stats.first_token_seconds, 3)} if stats is not None else None
     if args.json:
-        print(json.dumps(ans.to_json(), indent=1))
+        print(json.dumps({**ans.to_json(), "prompt": prompt}, indent=1))
         return EXIT_OK
+    if prompt is not None:
+        print(f"(prompt: {prompt['tokens']} tokens at {prompt['tokens_per_second']} tokens/s; first words "
+              f"after {prompt['first_token_seconds']:.2f} s)", file=sys.stderr)
     if not ans.grounded:
         print(ans.text)
         return EXIT_OK

@@ -87,8 +87,10 @@ def test_ask_json_offline(cli_lib: Path, tiny_gguf: Path) -> None:
               "--model", str(tiny_gguf))
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == {"answer", "quotes", "sentences", "declined", "citations", "backend"}
+    assert set(out) == {"answer", "quotes", "sentences", "declined", "citations", "backend", "prompt"}
     assert out["backend"] == "CPU" and out["declined"] is False
+    if out["prompt"] is not None:  # null when the random model wrote nothing
+        assert out["prompt"]["tokens"] > 0 and out["prompt"]["first_token_seconds"] > 0
     assert out["citations"][0]["page"] == 2
     assert set(out["citations"][0]) == {"n", "file", "page", "location", "text"}
     quote = out["quotes"][0]
