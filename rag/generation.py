@@ -138,6 +138,7 @@ class LlamaGenerator:
         # Prompt tokens per second on this machine: measured at load, then followed by
         # every answer's prompt (None until loaded).
         self.prompt_rate: float | None = None
+        self._rate_followed = False
 
     @property
     def loaded(self) -> bool:
@@ -183,7 +184,7 @@ class LlamaGenerator:
             self.backend = "CPU" + note
         self.context_size = int(llm.n_ctx())
         self.has_chat_template = bool(llm.metadata.get("tokenizer.chat_template"))
-        self.prompt_rate = self._calibrate(llm)
+        self.prompt_rate, self._rate_followed = self._calibrate(llm), False
         self._llm = llm
 
     def _calibrate(self, llm: Any) -> float | None:
@@ -275,7 +276,11 @@ class LlamaGenerator:
         if stats.evaluated < 128 or stats.eval_seconds <= 0:
             return
         rate = stats.tokens_per_second
-        self.prompt_rate = rate if self.prompt_rate is None else 0.5 * self.prompt_rate + 0.5 * rate
+        # The first answer's prompt replaces the load-time measurement, which may have run
+        # while the app was busy opening a library or adding documents.
+        first = not self._rate_followed
+        self._rate_followed = True
+        self.prompt_rate = rate if first or self.prompt_rate is None else 0.5 * self.prompt_rate + 0.5 * rate
 
     @staticmethod
     def plain_prompt(system: str, user: str) -> str:
