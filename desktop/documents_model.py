@@ -44,6 +44,20 @@ DOC_ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the document's id (int)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2  # a value that sorts naturally (numbers as numbers)
 
 
+# Below this OCR confidence a page's text is worth checking against the scan itself.
+DOUBTFUL_OCR = 70.0
+
+
+def _ocr_tooltip(doc: DocumentInfo) -> str:
+    lines = ["Read by OCR from a scanned image; how sure the OCR was:"]
+    for page, conf in doc.ocr_pages[:40]:
+        check = " (check this page against the original)" if conf < DOUBTFUL_OCR else ""
+        lines.append(f"page {page}: {conf:.0f}%{check}")
+    if len(doc.ocr_pages) > 40:
+        lines.append(f"… and {len(doc.ocr_pages) - 40} more pages")
+    return "\n".join(lines)
+
+
 def _added(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
 
@@ -98,6 +112,8 @@ class DocumentsModel(QAbstractTableModel):
                 return doc.error
             if col == Column.NAME:
                 return f"{doc.name}\n{doc.path}" if doc.name != doc.path else doc.path
+            if col == Column.PAGES and doc.ocr_pages:
+                return _ocr_tooltip(doc)
         if role == Qt.ItemDataRole.ForegroundRole and doc.status is DocStatus.FAILED and col in (
             Column.STATUS, Column.PROBLEMS
         ):
@@ -115,7 +131,10 @@ class DocumentsModel(QAbstractTableModel):
         if col == Column.TYPE:
             return doc.kind.upper()
         if col == Column.PAGES:
-            return str(doc.pages) if doc.pages else ""
+            if not doc.pages:
+                return ""
+            ocr = len(doc.ocr_pages)  # a scan says so: its text was recognised, not read
+            return f"{doc.pages} · OCR" if ocr >= doc.pages else f"{doc.pages} · {ocr} OCR" if ocr else str(doc.pages)
         if col == Column.STATUS:
             return STATUS_TEXT.get(doc.status, str(doc.status))
         if col == Column.ADDED:

@@ -141,6 +141,9 @@ class Manifest(ChunkQueries):
             # page with a text layer, and for pages stored before it was kept.
             if "ocr_confidence" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(pages)")}:
                 self._db.execute("ALTER TABLE pages ADD COLUMN ocr_confidence REAL")
+            # The few pages read by OCR, without reading every page's text (documents()).
+            self._db.execute("CREATE INDEX IF NOT EXISTS pages_by_ocr ON pages(doc_id, number, ocr_confidence)"
+                             " WHERE ocr_confidence IS NOT NULL")
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):
@@ -334,9 +337,15 @@ class Manifest(ChunkQueries):
                 "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id=d.id), d.status, d.error, "
                 "d.added_at, d.size, d.parent_id FROM documents d ORDER BY d.name COLLATE NOCASE"
             ).fetchall()
+            ocr: dict[int, list[tuple[int, float]]] = {}
+            for d, n, conf in self._db.execute(
+                "SELECT doc_id, number, ocr_confidence FROM pages INDEXED BY pages_by_ocr"
+                " WHERE ocr_confidence IS NOT NULL ORDER BY doc_id, number"
+            ):
+                ocr.setdefault(int(d), []).append((int(n), float(conf)))
         return [
             DocumentInfo(int(r[0]), r[1], r[2], r[3], int(r[4]), int(r[5]), DocStatus(r[6]), r[7],
-                         float(r[8]), int(r[9]), int(r[10] or 0))
+                         float(r[8]), int(r[9]), int(r[10] or 0), tuple(ocr.get(int(r[0]), ())))
             for r in rows
         ]
 

@@ -215,6 +215,7 @@ class DocumentInfo:
     added_at: float
     size: int
     parent: int = 0  # the id of the e-mail this is an attachment of; 0 for a file of its own
+    ocr_pages: tuple[tuple[int, float], ...] = ()  # (page, OCR confidence 0-100) of pages read by OCR
 
 
 class Outcome(StrEnum):

@@ -59,3 +59,21 @@ def test_proxy_sorts_numbers_as_numbers_and_filters() -> None:
     assert proxy.rowCount() == 1 and proxy.index(0, Column.NAME).data() == "scan.pdf"
     proxy.setFilterFixedString("pdf")
     assert proxy.rowCount() == 2
+
+
+def test_pages_read_by_ocr_say_so_with_how_sure() -> None:
+    from dataclasses import replace
+
+    mixed = replace(_doc(5, "signed.pdf", 3), ocr_pages=((3, 58.0),))
+    fax = replace(_doc(6, "fax.pdf", 1), ocr_pages=((1, 93.4),))
+    model = DocumentsModel()
+    model.set_documents([mixed, fax, DOCS[0]])
+    assert [model.index(r, Column.PAGES).data() for r in range(3)] == ["3 · 1 OCR", "1 · OCR", "12"]
+    tip = model.index(0, Column.PAGES).data(Qt.ItemDataRole.ToolTipRole)
+    assert "page 3: 58% (check this page against the original)" in tip
+    assert model.index(1, Column.PAGES).data(Qt.ItemDataRole.ToolTipRole).endswith("page 1: 93%")
+    assert model.index(2, Column.PAGES).data(Qt.ItemDataRole.ToolTipRole) is None
+    proxy = DocumentsFilter()
+    proxy.setSourceModel(model)
+    proxy.setFilterFixedString("ocr")  # the scans, found by typing
+    assert proxy.rowCount() == 2

@@ -54,6 +54,7 @@ def test_only_the_scanned_page_has_a_confidence_and_the_note_stays(library: Libr
     doc = next(d for d in library.documents() if d.name == "contract.pdf")
     [(page, confidence)] = library.manifest.ocr_pages(doc.id)
     assert page == 3 and ocr.MIN_CONFIDENCE <= confidence <= 100
+    assert doc.ocr_pages == ((3, confidence),)  # what the app's documents table shows
     assert doc.error == f"page 3 of 3 read by OCR (confidence {confidence:.0f}%)"
 
 
