@@ -139,7 +139,13 @@ class Engine(QObject):
 
             return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token)
 
-        return self.runner.submit("Answering", LLM_LANE, work)
+        job = self.runner.submit("Answering", LLM_LANE, work)
+        job.ended.connect(self._refresh_state)  # the prompt speed follows each answer
+        return job
+
+    def _refresh_state(self) -> None:
+        if self.generator is not None and self.generator.loaded:
+            self._on_model_loaded(self.generator)
 
     def ingest_busy(self, library: str) -> bool:
         return bool(self.runner.active(ingest_lane(library)))
