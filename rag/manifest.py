@@ -339,7 +339,7 @@ class Manifest(ChunkQueries):
             ).fetchall()
             ocr: dict[int, list[tuple[int, float]]] = {}
             for d, n, conf in self._db.execute(
-                "SELECT doc_id, number, ocr_confidence FROM pages INDEXED BY pages_by_ocr"
+                "SELECT doc_id, number, ocr_confidence FROM pages"  # through pages_by_ocr
                 " WHERE ocr_confidence IS NOT NULL ORDER BY doc_id, number"
             ):
                 ocr.setdefault(int(d), []).append((int(n), float(conf)))

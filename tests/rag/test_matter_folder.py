@@ -85,11 +85,16 @@ def test_ask_json_citations_carry_the_location(lib: Library) -> None:
     assert cited["location"] == "retainer.eml › lease.pdf, page 1"
 
 
-def test_removing_a_message_removes_its_attachments(tmp_path: Path, embedder) -> None:
+def _permit_mail(tmp_path: Path) -> tuple[Path, Path]:
+    """An e-mail with one text attachment, and the folder the attachment came from."""
     parts = tmp_path / "parts"
     parts.mkdir()
     (parts / "note.txt").write_text("The parking permit costs 40 EUR a month.")
-    mail = make_eml(tmp_path / "permit.eml", [parts / "note.txt"])
+    return make_eml(tmp_path / "permit.eml", [parts / "note.txt"]), parts
+
+
+def test_removing_a_message_removes_its_attachments(tmp_path: Path, embedder) -> None:
+    mail, parts = _permit_mail(tmp_path)
     with Library(tmp_path / "lib", embedder) as library:
         library.ingest([mail])
         assert len(library.documents()) == 2
@@ -123,10 +128,7 @@ def test_cli_search_json_carries_the_location(matter: dict[str, Path], tmp_path:
 
 
 def test_killed_between_a_message_and_its_attachments_reads_it_again(tmp_path: Path, embedder) -> None:
-    parts = tmp_path / "parts"
-    parts.mkdir()
-    (parts / "note.txt").write_text("The parking permit costs 40 EUR a month.")
-    mail = make_eml(tmp_path / "permit.eml", [parts / "note.txt"])
+    mail, _parts = _permit_mail(tmp_path)
     with Library(tmp_path / "lib", embedder) as library:
         real = library.manifest.begin_document
 
