@@ -6,9 +6,6 @@ its offline switches are set before any heavy library is imported.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,9 +24,9 @@ from desktop.settings_dialog import SettingsDialog, model_changed
 from desktop.theme import apply_theme, follow_system
 from desktop.ui_state import UiState
 from rag import paths
-from rag.keys import KeySource
-from rag.models import verify_model
+from rag.models.defaults import verify_model
 from rag.protocols import Embedder
+from rag.store.keys import KeySource
 
 
 class DesktopApp:
@@ -50,7 +47,7 @@ class DesktopApp:
         self.store = SettingsStore(self.data_dir / SETTINGS_FILE)
         self.settings = settings if settings is not None else self.store.load()
         if embedder is None:
-            from rag.embedder import SentenceTransformerEmbedder
+            from rag.models.embedder import SentenceTransformerEmbedder
 
             embedder = SentenceTransformerEmbedder()  # cheap: loads on first use, in a job
         self.runner = JobRunner()
@@ -132,7 +129,7 @@ class DesktopApp:
 STARTUP_TRACE = "DOCQA_STARTUP_TRACE"
 
 
-class _FirstExpose(QObject):
+class FirstExpose(QObject):
     """With DOCQA_STARTUP_TRACE set, print the wall-clock time at which the main window is
     first painted (on screen), then quit if its value is "quit": what
     tests/bench/startup_bench.py times."""
@@ -154,45 +151,9 @@ class _FirstExpose(QObject):
         return False
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="docqa-desktop", description="Private document Q&A on this computer.")
-    p.add_argument("--smoke", nargs=2, metavar=("FILE", "QUESTION"),
-                   help="offscreen self-test: ingest FILE, ask QUESTION, open the first citation")
-    p.add_argument("--screenshot", type=Path, help="with --smoke: where to save a PNG of the window")
-    p.add_argument("--model", type=Path, help="a GGUF model to use instead of the configured one")
-    p.add_argument("--timeout", type=float, default=300.0, help="with --smoke: give up after this many seconds")
-    p.add_argument("--threads", type=int, help="CPU threads for the model (default: the settings)")
-    p.add_argument("--dark", action="store_true", help="force the dark colour scheme")
-    return p.parse_args(argv)
-
-
 def make_qapplication(argv: Sequence[str]) -> QApplication:
     QCoreApplication.setOrganizationName("docqa")
     QCoreApplication.setApplicationName("docqa-desktop")
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     existing = QApplication.instance()
     return existing if isinstance(existing, QApplication) else QApplication(list(argv))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.smoke:
-        from desktop.smoke import run_smoke
-
-        return run_smoke(args)
-    app = make_qapplication(sys.argv[:1])
-    desktop = DesktopApp(app, ui_state=UiState())
-    if args.model:
-        desktop.apply_settings(Settings(**{**vars(desktop.settings), "model_path": str(args.model)}))
-    if args.dark or os.environ.get("DOCQA_THEME") == "dark":
-        apply_theme(app, "dark")
-    trace = os.environ.get(STARTUP_TRACE, "")
-    if trace:
-        tracer = _FirstExpose(app, trace == "quit")
-        desktop.window.installEventFilter(tracer)
-    desktop.start()
-    return app.exec()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from rag.sealed import SealedError, Sealer
+from rag.store.sealed import SealedError, Sealer
 from rag.types import Answer, Citation, Passage, Quote, SentenceCheck, Support
 
 CHATS_FILE = "chats.sealed"

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from desktop.chat_store import Chat, ChatStore, Exchange, SourceRef
 from desktop.engine import Engine
 from desktop.jobs import Job
-from rag.locations import cite
+from rag.ingest.locations import cite
 from rag.types import Answer, Quote
 
 _CITE = re.compile(r"\[(\d{1,2})\]")

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 
 from desktop.documents_model import DOC_ID_ROLE, Column, DocumentsFilter, DocumentsModel
 from desktop.jobs import Job
-from rag.progress_eta import Eta
-from rag.sync import SyncReport
+from rag.ingest.progress_eta import Eta
+from rag.ingest.sync import SyncReport
 from rag.types import DocumentInfo, IngestReport, Outcome, Progress
 
 

@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Signal
 from desktop.jobs import Job, JobContext, JobRunner
 from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
-from rag.generation import LlamaGenerator
-from rag.sync import SyncReport
+from rag.ask.generation import LlamaGenerator
+from rag.ingest.sync import SyncReport
 from rag.types import Answer, IngestReport, Quote
 
 LLM_LANE = "llm"
@@ -42,7 +42,7 @@ class Engine(QObject):
     def resolve_model_path(self, settings: Settings) -> Path:
         if settings.model_path:
             return Path(settings.model_path)
-        from rag.models import default_llm_path
+        from rag.models.defaults import default_llm_path
 
         return default_llm_path(self.models_dir)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rag.keys import KeySource
 from rag.library import Library, delete_library
 from rag.protocols import Embedder
+from rag.store.keys import KeySource
 
 _BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 

@@ -20,7 +20,7 @@ from desktop.settings import Settings
 from desktop.ui_state import UiState
 from desktop.viewer import SourceViewer
 from desktop.watch import FolderWatcher
-from rag.keys import KeyUnavailable
+from rag.store.keys import KeyUnavailable
 
 DEFAULT_LIBRARY = "My documents"
 

@@ -1,5 +1,5 @@
 """The passphrase dialog: asked only where the computer has no secure keychain for a
-library's key (see :mod:`rag.keys`)."""
+library's key (see :mod:`rag.store.keys`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from rag.keys import Prompt
+from rag.store.keys import Prompt
 
 
 def passphrase_prompt(parent: Callable[[], QWidget | None]) -> Prompt:
-    """A :data:`rag.keys.Prompt` that asks in a dialog (twice when choosing a new one)."""
+    """A :data:`rag.store.keys.Prompt` that asks in a dialog (twice when choosing a new one)."""
 
     def ask(new: bool) -> str | None:
         title = "Choose a passphrase" if new else "Library passphrase"

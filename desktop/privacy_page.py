@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from rag.library import Library
-from rag.privacy import report
+from rag.privacy.report import report
 
 
 class PrivacyPage(QWidget):

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.chat_store import Exchange
 from desktop.jobs import Job
-from rag.answer import cited_numbers
+from rag.ask.answer import cited_numbers
 from rag.types import DocStatus, IngestReport
 
 

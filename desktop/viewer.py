@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from desktop.chat_store import SourceRef
 from desktop.widgets import button
-from rag.attachments import SEPARATOR as ATTACHMENT
-from rag.locations import cite
+from rag.ingest.attachments import SEPARATOR as ATTACHMENT
+from rag.ingest.locations import cite
 
 HIGHLIGHT = QColor(255, 200, 0, 110)
 PageText = Callable[[int, int], str]  # (doc_id, page) -> the page's extracted text

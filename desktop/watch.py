@@ -1,5 +1,5 @@
 """Watched folders: files added, changed, moved or deleted there reach the open library
-(through the engine's sync, :mod:`rag.sync`)."""
+(through the engine's sync, :mod:`rag.ingest.sync`)."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ def stage_llama(src: Path, dest: Path) -> None:
 
 
 def stage_models(stage: Path, gguf: Path, embedder: Path) -> None:
-    from rag.model_bundle import write_manifest
+    from rag.models.bundle import write_manifest
 
     models = stage / "models"
     # The embedder keeps the folder name it has in a source install, so libraries indexed
@@ -97,14 +97,14 @@ def main() -> int:
     started = time.monotonic()
 
     import rag  # noqa: F401  (offline switches)
-    from rag.models import default_embedder_path, default_llm_path
+    from rag.models.defaults import default_embedder_path, default_llm_path
 
     stage = args.work / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     gguf = args.gguf or default_llm_path(args.work / "gemma")
     if args.gguf_sha256:
-        from rag.model_bundle import sha256_file
+        from rag.models.bundle import sha256_file
 
         actual = sha256_file(gguf)
         if actual != args.gguf_sha256.lower():

@@ -18,8 +18,8 @@ CHILD_ENV = "DOCQA_CHILD"
 
 # role -> (module, function) run in the child; kept tiny so a child imports only what it needs.
 CHILD_ROLES: dict[str, tuple[str, str]] = {
-    "parse-worker": ("rag.parsing.isolated", "_worker_main"),
-    "llama-probe": ("rag.llama_backend", "probe_main"),
+    "parse-worker": ("rag.ingest.parsing.isolated", "_worker_main"),
+    "llama-probe": ("rag.ask.llama_backend", "probe_main"),
 }
 
 

@@ -3,8 +3,8 @@
 This is the engine's front door for the CLI and the desktop app. It is the composition
 root for one library: the embedder (heavy, shareable between libraries) is passed in.
 Everything in the folder that reveals content is encrypted with the library's key
-(:mod:`rag.keys`): the manifest by SQLCipher, other files sealed (:mod:`rag.sealed`);
-what happens to the library is written to its audit log (:mod:`rag.audit`).
+(:mod:`rag.store.keys`): the manifest by SQLCipher, other files sealed (:mod:`rag.store.sealed`);
+what happens to the library is written to its audit log (:mod:`rag.privacy.audit`).
 Searching and asking it are :mod:`rag.library_questions`, a mixin of :class:`Library`.
 """
 
@@ -16,25 +16,25 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from rag import egress
-from rag.audit import AUDIT_FILE, AuditLog
+from rag.ask.quotes import QuotePicker
+from rag.ask.retrieval import HybridRetriever, RetrievalConfig
 from rag.cancel import CancelToken
-from rag.chunking import ChunkerConfig, StructuredChunker
-from rag.embedder import SentenceTransformerEmbedder
-from rag.ingest import IngestPipeline, ProgressCallback
-from rag.keys import KeySource
+from rag.ingest.chunking import ChunkerConfig, StructuredChunker
+from rag.ingest.parsing.registry import ParserRegistry
+from rag.ingest.pipeline import IngestPipeline, ProgressCallback
+from rag.ingest.sync import Syncer, SyncReport, exclude, remember
 from rag.library_questions import Gate, Questions
-from rag.lock import DEFAULT_TIMEOUT, WriteLock
-from rag.manifest import Manifest
-from rag.parsing.registry import ParserRegistry
+from rag.models.embedder import SentenceTransformerEmbedder
+from rag.privacy import egress
+from rag.privacy.audit import AUDIT_FILE, AuditLog
 from rag.protocols import Embedder
-from rag.quotes import QuotePicker
-from rag.retrieval import HybridRetriever, RetrievalConfig
-from rag.sealed import Sealer
-from rag.store import MigrationProgress, is_plaintext
-from rag.sync import Syncer, SyncReport, exclude, remember
+from rag.store.database import MigrationProgress, is_plaintext
+from rag.store.keys import KeySource
+from rag.store.lock import DEFAULT_TIMEOUT, WriteLock
+from rag.store.manifest import Manifest
+from rag.store.sealed import Sealer
+from rag.store.vectors import ChromaIndex
 from rag.types import DocStatus, DocumentInfo, IngestReport, Outcome, Progress
-from rag.vectors import ChromaIndex
 
 MANIFEST_FILE = "manifest.sqlite3"
 INDEX_DIR = "index"
@@ -59,7 +59,7 @@ class Library(Questions):
     ) -> None:
         """Opens (or creates) the library at ``root``. ``keys`` finds its key (by default:
         the OS keychain, else ``DOCQA_PASSPHRASE``); a wrong or missing key raises
-        :class:`rag.keys.KeyUnavailable` before any file is touched. A library from before
+        :class:`rag.store.keys.KeyUnavailable` before any file is touched. A library from before
         encryption is encrypted here, reporting to ``migration``."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -261,7 +261,7 @@ class Library(Questions):
         cancel: CancelToken | None = None,
     ) -> SyncReport:
         """Bring the library in line with the folders and files it was built from (or
-        only with ``paths``): see :mod:`rag.sync`."""
+        only with ``paths``): see :mod:`rag.ingest.sync`."""
         with self.writing(progress, cancel), self._scratch() as tmp:
             report = Syncer(self.manifest, self.index, self.registry, self._pipeline(tmp)).run(
                 paths, progress, cancel)

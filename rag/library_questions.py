@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.answer import EMPTY_LIBRARY, NOT_FOUND, answer
-from rag.audit import AuditLog
+from rag.ask.answer import EMPTY_LIBRARY, NOT_FOUND, answer
+from rag.ask.quotes import QuotePicker, topic_words
+from rag.ask.quotes import Relevance as QuoteRelevance
+from rag.ask.retrieval import HybridRetriever
 from rag.cancel import CancelToken
-from rag.manifest import Manifest
+from rag.privacy.audit import AuditLog
 from rag.protocols import Generator
-from rag.quotes import QuotePicker, topic_words
-from rag.quotes import Relevance as QuoteRelevance
-from rag.retrieval import HybridRetriever
+from rag.store.manifest import Manifest
 from rag.types import Answer, Passage, Quote
 
 

@@ -6,13 +6,15 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from rag.where import narrow
+
 
 @dataclass(frozen=True)
 class Anchor:
     """Where a reader finds the text from ``offset`` on, in words that fit the format:
     ``context`` "sheet Invoices", ``unit`` "row", ``n`` 2 reads "sheet Invoices, row 2";
     a chunk spanning rows 2 to 14 of it reads "sheet Invoices, rows 2–14"
-    (see :mod:`rag.locations`)."""
+    (see :mod:`rag.ingest.locations`)."""
 
     offset: int  # into the page's text
     context: str = ""  # "12 Termination", "sheet Invoices", "From Jane Roe, 2 Mar 2026, ..."
@@ -142,8 +144,6 @@ class Quote:
         if m and not p.where:
             return f"page {p.page}, § {m.group(1)}"
         if p.where:  # a quote from a table: its own rows
-            from rag.locations import narrow
-
             return narrow(p.where, p.text, self.start - p.start, self.end - p.start)
         return p.location
 

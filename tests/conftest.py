@@ -41,7 +41,7 @@ def memory_keyring():
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.models.embedder import SentenceTransformerEmbedder
 
     e = SentenceTransformerEmbedder()
     e.warm_up()
@@ -65,7 +65,7 @@ def tiny_gguf_plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rag.models import default_llm_path
+    from rag.models.defaults import default_llm_path
 
     return default_llm_path(tmp_path_factory.mktemp("gemma"))
 

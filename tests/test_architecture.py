@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_rag_does_not_load_qt() -> None:
     code = (
-        "import sys, rag, rag.library, rag.cli, rag.generation, rag.parsing.office;"
+        "import sys, rag, rag.library, rag.cli.main, rag.ask.generation, rag.ingest.parsing.office;"
         "bad=[m for m in sys.modules if m.startswith(('PySide6','shiboken6'))];"
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -121,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                     choices=["template", "title_party", "party", "title", "none"],
                     help="how the sampled questions name their document (tests/bench/phrasings.py)")
     ap.add_argument("--prompt-seconds", type=float, default=None,
-                    help="rag.answer.PROMPT_SECONDS for this run (0: no limit but the context)")
-    ap.add_argument("--quote-share", type=float, default=None, help="rag.answer.QUOTE_SHARE for this run")
+                    help="rag.ask.answer.PROMPT_SECONDS for this run (0: no limit but the context)")
+    ap.add_argument("--quote-share", type=float, default=None, help="rag.ask.answer.QUOTE_SHARE for this run")
     ap.add_argument("--prompt-tokens", type=int, default=None,
-                    help="rag.answer.PROMPT_TOKENS for this run (0: no limit)")
+                    help="rag.ask.answer.PROMPT_TOKENS for this run (0: no limit)")
     ap.add_argument("--skip-gate", action="store_true", help="skip the gate sweep (all 544 questions)")
     args = ap.parse_args(argv)
 
@@ -186,29 +186,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def generate(lib: Any, answerable: list[dict[str, Any]], unanswerable: list[str], args: argparse.Namespace) -> None:
-    import rag.answer
-    from rag.generation import LlamaGenerator
-    from rag.models import default_llm_path
+    import rag.ask.answer
+    from rag.ask.generation import LlamaGenerator
+    from rag.models.defaults import default_llm_path
     from rag.paths import models_dir
 
-    if args.prompt_tokens is not None and hasattr(rag.answer, "PROMPT_TOKENS"):
-        rag.answer.PROMPT_TOKENS = args.prompt_tokens or None
+    if args.prompt_tokens is not None and hasattr(rag.ask.answer, "PROMPT_TOKENS"):
+        rag.ask.answer.PROMPT_TOKENS = args.prompt_tokens or None
     if args.quote_share is not None:
-        rag.answer.QUOTE_SHARE = args.quote_share
-    if args.prompt_seconds is not None and hasattr(rag.answer, "PROMPT_SECONDS"):
-        rag.answer.PROMPT_SECONDS = args.prompt_seconds or None
-    print(f"prompt: {args.prompt}, sources limited to {getattr(rag.answer, 'PROMPT_TOKENS', None)} tokens, "
-          f"{getattr(rag.answer, 'PROMPT_SECONDS', None)} s")
+        rag.ask.answer.QUOTE_SHARE = args.quote_share
+    if args.prompt_seconds is not None and hasattr(rag.ask.answer, "PROMPT_SECONDS"):
+        rag.ask.answer.PROMPT_SECONDS = args.prompt_seconds or None
+    print(f"prompt: {args.prompt}, sources limited to {getattr(rag.ask.answer, 'PROMPT_TOKENS', None)} tokens, "
+          f"{getattr(rag.ask.answer, 'PROMPT_SECONDS', None)} s")
     if args.prompt in ("all", "unquoted"):
-        rag.answer.PROMPT_PASSAGES = args.prompt
+        rag.ask.answer.PROMPT_PASSAGES = args.prompt
     elif args.prompt == "before":
-        rag.answer.SYSTEM_PROMPT = BEFORE_PROMPT
+        rag.ask.answer.SYSTEM_PROMPT = BEFORE_PROMPT
         lib.quotes.config = dataclasses.replace(lib.quotes.config, quotes=0)
     gen = LlamaGenerator(args.model or default_llm_path(models_dir()))
     gen.warm_up()
     print(f"prompt speed measured at load: {getattr(gen, 'prompt_rate', None) or 0:.0f} tokens/s")
     ttft: list[float] = []
-    prompts: list[Any] = []  # rag.generation.PromptStats, where the generator keeps them
+    prompts: list[Any] = []  # rag.ask.generation.PromptStats, where the generator keeps them
     verdicts: Counter[str] = Counter()
     cited = bare = 0
     t0 = time.perf_counter()

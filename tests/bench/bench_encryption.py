@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 
 import rag  # noqa: E402,F401  (offline switches first)
 import rag.library as library_mod  # noqa: E402
-from rag.keys import SCRYPT, _stretch  # noqa: E402
-from rag.manifest import Manifest  # noqa: E402
+from rag.store.keys import SCRYPT, _stretch  # noqa: E402
+from rag.store.manifest import Manifest  # noqa: E402
 
 CUAD = Path(os.environ.get("DOCQA_CUAD", REPO.parent / "shared" / "corpus" / "cuad-dev"))
 
@@ -57,7 +57,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     os.environ.setdefault("DOCQA_PASSPHRASE", "bench passphrase")
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.models.embedder import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder.warm_up()

@@ -20,11 +20,11 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 import rag  # noqa: E402,F401
-from rag.answer import SYSTEM_PROMPT, build_user_prompt, fit_passages, format_source  # noqa: E402
-from rag.embedder import SentenceTransformerEmbedder  # noqa: E402
-from rag.generation import REPEAT_PENALTY, LlamaGenerator  # noqa: E402
+from rag.ask.answer import SYSTEM_PROMPT, build_user_prompt, fit_passages, format_source  # noqa: E402
+from rag.ask.generation import REPEAT_PENALTY, LlamaGenerator  # noqa: E402
 from rag.library import Library  # noqa: E402
-from rag.models import default_llm_path  # noqa: E402
+from rag.models.defaults import default_llm_path  # noqa: E402
+from rag.models.embedder import SentenceTransformerEmbedder  # noqa: E402
 
 
 def pct(xs: list[float], p: float) -> float:

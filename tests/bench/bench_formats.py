@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.parsing import ocr
-from rag.parsing.registry import ParserRegistry
+from rag.ingest.parsing import ocr
+from rag.ingest.parsing.registry import ParserRegistry
 from tests.helpers.matter import make_docx, make_eml, make_scan_pdf, make_xlsx
 from tests.helpers.pdfs import make_text_pdf
 

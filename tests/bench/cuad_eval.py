@@ -12,7 +12,7 @@ the benchmark does not import from outside the repository), then times every que
 in-process and classifies the misses. ``--reuse`` keeps an existing library with the same
 hash, so that a retrieval-only change is measured in a minute or two. ``--in-process`` skips
 the subprocess (the in-process results are scored instead) and ``--set name=value``
-overrides a field of :class:`rag.retrieval.RetrievalConfig`, for tuning runs.
+overrides a field of :class:`rag.ask.retrieval.RetrievalConfig`, for tuning runs.
 
 ``--phrasing`` asks the same questions the ways people type them (see
 ``tests/bench/phrasings.py``): ``template`` (cuad-dev as is, the default), ``title_party``,
@@ -151,9 +151,9 @@ def ensure_library(lib: Path, corpus: Path, reuse: bool, chunk: str = "") -> Non
 def ingest_with(lib: Path, corpus: Path, chunk: str) -> None:
     """Ingest in-process with ``SIZE/OVERLAP[/MAX_TOKENS]`` passages (the passage-size
     curve): searching needs nothing else, so the CLI searches this library as any other."""
-    from rag.chunking import ChunkerConfig, StructuredChunker
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.ingest.chunking import ChunkerConfig, StructuredChunker
     from rag.library import Library
+    from rag.models.embedder import SentenceTransformerEmbedder
 
     parts = [int(x) for x in chunk.split("/")]
     cfg = ChunkerConfig(size=parts[0], overlap=parts[1])
@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(REPO))
+    from rag.ask.retrieval import RetrievalConfig
     from rag.library import Library
-    from rag.retrieval import RetrievalConfig
 
     corpus = args.corpus.resolve()
     tests = json.loads((corpus / "tests.json").read_text(encoding="utf-8"))

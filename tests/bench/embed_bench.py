@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from rag.embedder import SentenceTransformerEmbedder, cpu_bf16_feature
+    from rag.models.embedder import SentenceTransformerEmbedder, cpu_bf16_feature
 
     db = sqlite3.connect(f"file:{args.library / 'manifest.sqlite3'}?mode=ro", uri=True)
     rows = db.execute("SELECT heading, text FROM chunks ORDER BY id").fetchall()

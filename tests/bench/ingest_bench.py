@@ -102,7 +102,7 @@ def run_baseline(pdfs: list[Path], work: Path) -> dict[str, Any]:
     from pypdf import PdfReader
     from sentence_transformers import SentenceTransformer
 
-    from rag.models import default_embedder_path
+    from rag.models.defaults import default_embedder_path
 
     t0 = time.perf_counter()
     model = SentenceTransformer(str(default_embedder_path()), device="cpu", local_files_only=True)
@@ -132,9 +132,9 @@ def run_baseline(pdfs: list[Path], work: Path) -> dict[str, Any]:
 
 # -- docqa ----------------------------------------------------------------------------------
 def run_docqa(pdfs: list[Path], work: Path, settings: dict[str, str]) -> dict[str, Any]:
-    from rag.chunking import ChunkerConfig, StructuredChunker
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.ingest.chunking import ChunkerConfig, StructuredChunker
     from rag.library import Library
+    from rag.models.embedder import SentenceTransformerEmbedder
 
     t0 = time.perf_counter()
     cap = {"max_tokens": int(settings["max_tokens"]) or None} if "max_tokens" in settings else {}

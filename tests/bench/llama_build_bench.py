@@ -63,7 +63,7 @@ def main() -> int:
         assert spec is not None and spec.origin is not None
         args.native = Path(spec.origin).parent / "lib"
     if args.model is None:
-        from rag.models import default_llm_path
+        from rag.models.defaults import default_llm_path
         from rag.paths import models_dir
 
         args.model = default_llm_path(models_dir())

@@ -37,8 +37,8 @@ def main() -> int:
     ap.add_argument("variants", nargs="*", default=[""])
     args = ap.parse_args()
     sys.path.insert(0, str(REPO))
+    from rag.ask.retrieval import RetrievalConfig
     from rag.library import Library
-    from rag.retrieval import RetrievalConfig
 
     tests = json.loads((args.corpus / "tests.json").read_text(encoding="utf-8"))
     with Library(args.library) as lib:

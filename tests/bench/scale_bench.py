@@ -28,8 +28,8 @@ import psutil  # noqa: E402
 
 import rag  # noqa: E402,F401
 from rag.cancel import CancelToken  # noqa: E402
+from rag.ingest.progress_eta import Eta  # noqa: E402
 from rag.library import Library  # noqa: E402
-from rag.progress_eta import Eta  # noqa: E402
 from rag.types import Progress  # noqa: E402
 
 CUAD = REPO.parent / "shared" / "corpus" / "cuad-dev"

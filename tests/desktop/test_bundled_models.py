@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.model_bundle import write_manifest
+from rag.models.bundle import write_manifest
 
 
 @pytest.mark.gui

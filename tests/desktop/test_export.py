@@ -7,7 +7,7 @@ from pathlib import Path
 
 from desktop.chat_store import ChatStore, Exchange, SourceRef
 from desktop.export import export, to_markdown
-from rag.sealed import Sealer
+from rag.store.sealed import Sealer
 
 
 def _exchanges() -> list[Exchange]:

@@ -26,7 +26,7 @@ from desktop.chat_view import ChatPanel, exchange_html, exchange_text
 from desktop.export import to_markdown
 from desktop.jobs import JobContext, JobRunner
 from desktop.viewer import SourceViewer
-from rag.sealed import Sealer, is_sealed
+from rag.store.sealed import Sealer, is_sealed
 from rag.types import Answer, Citation, Passage, Quote, SentenceCheck, Support
 
 pytestmark = pytest.mark.gui

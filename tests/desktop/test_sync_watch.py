@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.lock import WAITING
+from rag.store.lock import WAITING
 from tests.helpers.pdfs import make_text_pdf
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ def test_watched_folder_follows_changes_on_disk(qtbot, window, tmp_path: Path) -
 
 _HOLD = """
 import sys, time
-from rag.lock import WriteLock
+from rag.store.lock import WriteLock
 WriteLock(sys.argv[1]).acquire(timeout=5)
 print("held", flush=True)
 time.sleep(float(sys.argv[2]))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.generation import LlamaGenerator
+from rag.ask.generation import LlamaGenerator
 from rag.library import Library
 
 _W = re.compile(r"[a-z0-9]+")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.checker import ground_uncited
+from rag.ask.checker import ground_uncited
 
 LAW = ("Governing Law: This Agreement shall be governed by and interpreted in accordance with the "
        "laws of the State of Florida, without regard to its conflict-of-laws principles.")
@@ -32,7 +32,7 @@ def test_no_citation_without_strong_evidence() -> None:
 
 
 def test_a_bare_yes_or_no_is_never_the_whole_answer() -> None:
-    from rag.answer import NOT_FOUND, NOT_STATED, settle
+    from rag.ask.answer import NOT_FOUND, NOT_STATED, settle
 
     question = "Do the licensor's affiliates have any licensing rights under this contract?"
     quotes = ["a quote"]  # settle only asks whether there are any

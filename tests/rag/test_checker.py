@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.checker import check_answer
-from rag.facts import facts
+from rag.ask.checker import check_answer
+from rag.ask.facts import facts
 from rag.types import Support
 
 LAW = ("12.3 This Agreement shall be governed by and construed in accordance with the laws of "

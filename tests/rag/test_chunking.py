@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import ChunkerConfig, StructuredChunker, detect_heading
-from rag.parsing.pdf import PdfParser
+from rag.ingest.chunking import ChunkerConfig, StructuredChunker, detect_heading
+from rag.ingest.parsing.pdf import PdfParser
 from rag.types import Page, ParsedDocument
 
 

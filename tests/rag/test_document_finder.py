@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.doc_profile import DocProfile, extract_profile
-from rag.manifest import Manifest
-from rag.query_scope import DocumentScorer
-from rag.retrieval import group_by_document
+from rag.ask.retrieval import group_by_document
+from rag.ask.scope import DocumentScorer
+from rag.ingest.profiles import DocProfile, extract_profile
+from rag.store.manifest import Manifest
 from rag.types import Page, ParsedDocument, Passage
 
 CLAUSES = (
@@ -56,7 +56,7 @@ def _manifest(tmp_path: Path) -> Manifest:
 
 def _named(m: Manifest, question: str) -> set[str]:
     """File names of the documents the question names, as the retriever would pick them."""
-    from rag.retrieval import HybridRetriever
+    from rag.ask.retrieval import HybridRetriever
 
     names = {d: n for d, (n, _p) in m.profiles().items()}
     r = HybridRetriever(m, index=None, embedder=None)  # type: ignore[arg-type]  (finding needs neither)

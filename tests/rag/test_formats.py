@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import ChunkerConfig, StructuredChunker
-from rag.locations import anchor_location, render
-from rag.parsing import ocr
-from rag.parsing import sheets as sheets_mod
-from rag.parsing.mail import parse_eml
-from rag.parsing.registry import ParserRegistry
+from rag.ingest.chunking import ChunkerConfig, StructuredChunker
+from rag.ingest.locations import anchor_location
+from rag.ingest.parsing import ocr
+from rag.ingest.parsing import sheets as sheets_mod
+from rag.ingest.parsing.mail import parse_eml
+from rag.ingest.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import Page
+from rag.where import render
 from tests.helpers.matter import (
     make_csv,
     make_docx,
@@ -226,7 +227,7 @@ def test_chunk_locations_for_a_long_docx(tmp_path: Path, registry: ParserRegistr
 
 
 def test_attachment_locations_start_with_their_message() -> None:
-    from rag.locations import locate
+    from rag.ingest.locations import locate
     from rag.types import Anchor, ParsedDocument
 
     page = Page(1, "Client: Abernathy", (Anchor(0, "", "row", 2),))
@@ -254,8 +255,8 @@ def test_ocr_notes_keep_each_page_confidence() -> None:
 
 
 def test_a_quote_from_a_sheet_is_located_by_its_own_rows() -> None:
-    from rag.locations import narrow
     from rag.types import Passage, Quote
+    from rag.where import narrow
 
     text = "Client: Brightwater · Amount: 1075\n\nClient: Abernathy · Amount: 18500\n\nClient: Calder · Amount: 1150"
     p = Passage("billing.xlsx", 1, 100, 100 + len(text), text, 1.0, where="sheet Invoices, rows 2–4")

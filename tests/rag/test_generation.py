@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import NOT_FOUND, NOT_STATED, fit_passages, format_source
+from rag.ask.answer import NOT_FOUND, NOT_STATED, fit_passages, format_source
+from rag.ask.generation import LlamaGenerator, ModelLoadError
 from rag.cancel import CancelToken
-from rag.generation import LlamaGenerator, ModelLoadError
 from rag.library import Library
 from rag.types import Passage
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from rag.cancel import Cancelled, CancelToken
+from rag.ingest.parsing.isolated import IsolatedParser
+from rag.ingest.parsing.registry import ParserRegistry
 from rag.library import Library
-from rag.parsing.isolated import IsolatedParser
-from rag.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from rag.types import DocStatus, Outcome
 from tests.helpers.hostile_parsers import CrashingParser, GreedyParser, HangingParser, TextParser
@@ -112,7 +112,7 @@ def test_cancel_stops_a_parse_that_never_returns(tmp_path: Path, hostile_registr
 
 
 def test_hostile_files_fail_alone_in_a_library_batch(tmp_path: Path, embedder, hostile_registry, monkeypatch) -> None:
-    monkeypatch.setattr("rag.parsing.isolated.BASE_TIMEOUT_S", 3.0)
+    monkeypatch.setattr("rag.ingest.parsing.isolated.BASE_TIMEOUT_S", 3.0)
     lib = Library(tmp_path / "lib", embedder)
     lib.registry = hostile_registry
     try:
@@ -141,8 +141,8 @@ def test_a_stuck_worker_leaves_when_the_app_is_killed(tmp_path: Path) -> None:
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from rag.parsing.isolated import IsolatedParser\n"
-        "from rag.parsing.registry import ParserRegistry\n"
+        "from rag.ingest.parsing.isolated import IsolatedParser\n"
+        "from rag.ingest.parsing.registry import ParserRegistry\n"
         "from tests.helpers.hostile_parsers import HangingParser\n"
         "p = IsolatedParser(ParserRegistry([HangingParser()]), timeout=600)\n"
         "p._start()\n"
@@ -174,14 +174,14 @@ def test_a_stuck_worker_leaves_when_the_app_is_killed(tmp_path: Path) -> None:
 def test_zip_bomb_and_hostile_attachments_fail_alone(tmp_path: Path, embedder, monkeypatch) -> None:
     """A zip bomb named .docx, and an e-mail whose attachments hang, crash and bomb: each
     fails alone with its reason; the message, its good attachment and the rest are indexed."""
-    from rag.parsing.mail import MailParser
-    from rag.parsing.office import OfficeParser
-    from rag.parsing.pdf import PdfParser
+    from rag.ingest.parsing.mail import MailParser
+    from rag.ingest.parsing.office import OfficeParser
+    from rag.ingest.parsing.pdf import PdfParser
     from tests.helpers.matter import make_eml, make_zip_bomb_docx
     from tests.helpers.pdfs import make_text_pdf
 
-    monkeypatch.setattr("rag.parsing.isolated.BASE_TIMEOUT_S", 3.0)
-    monkeypatch.setattr("rag.parsing.ocr.BUDGET_S", 0.0)
+    monkeypatch.setattr("rag.ingest.parsing.isolated.BASE_TIMEOUT_S", 3.0)
+    monkeypatch.setattr("rag.ingest.parsing.ocr.BUDGET_S", 0.0)
     parts = tmp_path / "parts"
     parts.mkdir()
     files = _files(parts)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import llama_backend
-from rag.llama_backend import Choice, candidates, choose, library_file, probe
+from rag.ask import llama_backend
+from rag.ask.llama_backend import Choice, candidates, choose, library_file, probe
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_the_app_loads_llama_cpp_from_the_chosen_folder(variants: Path, tiny_ggu
     shutil.copytree(_installed_lib(), tmp_path / "libs" / "cpu")
     shutil.copytree(variants / "vulkan", tmp_path / "libs" / "vulkan")
     code = (
-        "import json, os, sys; from pathlib import Path; from rag.generation import LlamaGenerator;"
+        "import json, os, sys; from pathlib import Path; from rag.ask.generation import LlamaGenerator;"
         f"g = LlamaGenerator(Path({str(tiny_gguf)!r}), context_size=128, threads=1); g.warm_up();"
         "import llama_cpp.llama_cpp as l;"
         "print(json.dumps({'backend': g.backend, 'lib': os.environ.get('LLAMA_CPP_LIB_PATH'), 'loaded': str(l._base_path)}))"

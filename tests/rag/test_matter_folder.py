@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.ingest.parsing import ocr
 from rag.library import Library
-from rag.parsing import ocr
 from rag.types import DocStatus, Outcome
 from tests.helpers.matter import make_eml, make_matter
 from tests.rag.test_cli import OFFLINE, docqa

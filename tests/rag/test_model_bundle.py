@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import model_bundle
-from rag.model_bundle import ModelDamaged, load, verify, write_manifest
-from rag.models import default_embedder_path
+from rag.models import bundle as model_bundle
+from rag.models.bundle import ModelDamaged, load, verify, write_manifest
+from rag.models.defaults import default_embedder_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_a_damaged_model_is_named_in_plain_words(tmp_path: Path) -> None:
 def test_the_cli_says_one_line_for_a_damaged_manifest(tmp_path: Path) -> None:
     root = _fake_models(tmp_path / "models")
     (root / "llm.gguf").write_bytes(b"GGUF truncated")
-    r = subprocess.run([sys.executable, "-m", "rag.model_bundle", "verify", str(root)],
+    r = subprocess.run([sys.executable, "-m", "rag.models.bundle", "verify", str(root)],
                        capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 1
     assert r.stderr.strip().startswith("error: The installed language model is damaged")
@@ -91,9 +91,9 @@ FROZEN_APP = textwrap.dedent("""
     sys.frozen = True                  # what a PyInstaller bootloader sets
     sys._MEIPASS = sys.argv[1]
     import rag
-    from rag.models import default_embedder_path, default_llm_path
-    from rag.embedder import SentenceTransformerEmbedder
-    from rag.generation import LlamaGenerator
+    from rag.models.defaults import default_embedder_path, default_llm_path
+    from rag.models.embedder import SentenceTransformerEmbedder
+    from rag.ask.generation import LlamaGenerator
     emb = SentenceTransformerEmbedder()
     vec = emb.embed(["termination notice"])
     gen = LlamaGenerator(default_llm_path(Path("/nonexistent/models")), context_size=256, threads=1)

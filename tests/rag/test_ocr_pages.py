@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import manifest as manifest_mod
-from rag.cli import _ocr_line
+from rag.cli.main import _ocr_line
+from rag.ingest.parsing import ocr
 from rag.library import Library
-from rag.manifest import Manifest
-from rag.parsing import ocr
+from rag.store import manifest as manifest_mod
+from rag.store.manifest import Manifest
 from tests.helpers.matter import make_mixed_pdf
 from tests.rag.test_cli import docqa
 

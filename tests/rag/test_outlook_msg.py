@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.ingest.parsing import ocr
+from rag.ingest.parsing.mail import parse_msg
+from rag.ingest.parsing.registry import ParserRegistry
 from rag.library import Library
-from rag.parsing import ocr
-from rag.parsing.mail import parse_msg
-from rag.parsing.registry import ParserRegistry
 from rag.types import DocStatus, Outcome
 from tests.helpers.matter import make_eml
 
@@ -41,7 +41,7 @@ def test_only_the_picture_large_enough_to_be_a_scan_is_lifted_out() -> None:
 
 
 def test_an_encoded_sender_is_shown_decoded() -> None:
-    from rag.parsing.mail import _decoded
+    from rag.ingest.parsing.mail import _decoded
 
     raw = "=?GBK?B?TWFpbCBEZWxpdmVyeSBTdWJzeXN0ZW0=?= <mailer-daemon@example.cn>"
     assert _decoded(raw) == "Mail Delivery Subsystem <mailer-daemon@example.cn>"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.parsing.registry import ParserRegistry
+from rag.ingest.parsing.registry import ParserRegistry
 from rag.protocols import ParseError
 from tests.helpers.pdfs import make_blank_pdf, make_encrypted_pdf, make_text_pdf
 

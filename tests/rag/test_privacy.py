@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 from keyring.backends import fail
 
-from rag import egress
-from rag.keys import KEY_FILE, SERVICE, KeySource, KeyUnavailable, WrongKey
 from rag.library import MANIFEST_FILE, Library, delete_library
-from rag.manifest import Manifest
-from rag.store import is_plaintext
+from rag.privacy import egress
+from rag.store.database import is_plaintext
+from rag.store.keys import KEY_FILE, SERVICE, KeySource, KeyUnavailable, WrongKey
+from rag.store.manifest import Manifest
 from tests.conftest import TEST_PASSPHRASE
 from tests.helpers.pdfs import make_text_pdf
 
@@ -141,7 +141,7 @@ def test_cli_privacy_and_audit(tmp_path: Path) -> None:
 def _plaintext_library(root: Path, embedder, pages: int = 1) -> None:
     """A library as main wrote it before encryption: a plain SQLite manifest (the very
     same schema, through the same code with no key) and a plaintext chats.json."""
-    from rag.chunking import ChunkerConfig, StructuredChunker
+    from rag.ingest.chunking import ChunkerConfig, StructuredChunker
     from rag.types import Page, ParsedDocument
 
     root.mkdir(parents=True)
@@ -191,7 +191,7 @@ def test_a_kill_mid_migration_loses_nothing(tmp_path: Path, embedder) -> None:
     _plaintext_library(root, embedder, pages=60)
     kill = (
         "import os, sys; import rag\n"
-        "from rag.keys import KeySource; from rag.manifest import Manifest\n"
+        "from rag.store.keys import KeySource; from rag.store.manifest import Manifest\n"
         "key = KeySource().get(__import__('pathlib').Path(sys.argv[1])).derive('manifest')\n"
         "def progress(step, frac):\n"
         "    if 0 < frac < 1: os._exit(9)\n"
@@ -265,7 +265,7 @@ def test_no_file_in_the_library_holds_the_text_or_the_name(tmp_path: Path, embed
     """Ingest a document with a unique phrase and a distinctive file name, ask about it,
     then read every byte of every file in the library folder (SQLite, WAL, Chroma)."""
     from desktop.chat_store import ChatStore, Exchange
-    from rag.generation import LlamaGenerator
+    from rag.ask.generation import LlamaGenerator
 
     doc = make_text_pdf(tmp_path / f"{NAME}.pdf", [[f"The {PHRASE} clause: payment within 45 days."]])
     root = tmp_path / "lib"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.offline import OFFLINE_ENV
+from rag.privacy.offline import OFFLINE_ENV
 from tests.conftest import CUAD, TEST_PASSPHRASE
 from tests.helpers.pdfs import make_text_pdf
 from tests.rag.test_cli import OFFLINE

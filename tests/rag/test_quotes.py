@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.ask.quotes import QuoteConfig, QuotePicker
+from rag.ask.sentences import spans
 from rag.library import Library
-from rag.quotes import QuoteConfig, QuotePicker
-from rag.sentences import spans
 from rag.types import Passage
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.chunking import ChunkerConfig, StructuredChunker, detect_heading, running_lines
-from rag.manifest import Manifest
-from rag.query_scope import DocumentScorer, split_query
+from rag.ask.scope import DocumentScorer, split_query
+from rag.ingest.chunking import ChunkerConfig, StructuredChunker, detect_heading, running_lines
+from rag.store.manifest import Manifest
 from rag.types import Page, ParsedDocument
 
 NBSP = "\xa0"

@@ -12,11 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag import answer as answer_mod
+from rag.ask import answer as answer_mod
+from rag.ask.generation import LlamaGenerator
 from rag.cancel import CancelToken
-from rag.embedder import PRECISION_ENV, Hardware, SentenceTransformerEmbedder, choose_device
-from rag.generation import LlamaGenerator
 from rag.library import Library
+from rag.models.embedder import PRECISION_ENV, Hardware, SentenceTransformerEmbedder, choose_device
 from rag.types import Outcome
 from tests.helpers.pdfs import make_text_pdf
 
@@ -31,11 +31,11 @@ def _torch(cuda: bool = False, mps: bool = False) -> SimpleNamespace:
 def test_device_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(PRECISION_ENV, raising=False)
     monkeypatch.delenv("DOCQA_EMBED_DEVICE", raising=False)
-    monkeypatch.setattr("rag.embedder.cpu_bf16_feature", lambda: "AVX512-BF16")
+    monkeypatch.setattr("rag.models.embedder.cpu_bf16_feature", lambda: "AVX512-BF16")
     assert choose_device(_torch(cuda=True)) == Hardware("cuda", "fp32", "")
     assert choose_device(_torch(mps=True)).device == "mps"
     assert choose_device(_torch()) == Hardware("cpu", "bf16", "AVX512-BF16")
-    monkeypatch.setattr("rag.embedder.cpu_bf16_feature", lambda: "")
+    monkeypatch.setattr("rag.models.embedder.cpu_bf16_feature", lambda: "")
     assert choose_device(_torch()) == Hardware("cpu", "fp32", "")
     monkeypatch.setenv(PRECISION_ENV, "bf16")  # a benchmark forcing it
     assert choose_device(_torch()).precision == "bf16"

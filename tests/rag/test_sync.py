@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.keys import KeySource
+from rag.ingest.sync import ROOTS_KEY, roots
 from rag.library import Library
-from rag.sync import ROOTS_KEY, roots
+from rag.store.keys import KeySource
 from rag.types import DocStatus
 from tests.helpers.pdfs import make_text_pdf
 
@@ -127,12 +127,12 @@ def test_sync_only_given_folder(library: Library, tmp_path: Path) -> None:
 _KILL = """
 import os, sys
 from rag.library import Library
-from rag.vectors import ChromaIndex
+from rag.store.vectors import ChromaIndex
 stage = sys.argv[2]
 if stage == "stored":  # the new version is committed, its vectors not yet sent
     ChromaIndex.add = lambda *a, **k: os._exit(9)
 else:  # killed while embedding the new version
-    from rag.embedder import SentenceTransformerEmbedder
+    from rag.models.embedder import SentenceTransformerEmbedder
     real = SentenceTransformerEmbedder.embed
     def embed(self, texts):
         if any("2,500" in t for t in texts):

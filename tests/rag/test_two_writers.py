@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from rag.cancel import Cancelled, CancelToken
-from rag.keys import KeySource
 from rag.library import Library
-from rag.lock import BUSY, WAITING, LibraryBusy, WriteLock
+from rag.store.keys import KeySource
+from rag.store.lock import BUSY, WAITING, LibraryBusy, WriteLock
 from rag.types import DocStatus, Progress
 from tests.helpers.pdfs import make_text_pdf
 
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 _HOLD = """
 import sys, time
-from rag.lock import WriteLock
+from rag.store.lock import WriteLock
 lock = WriteLock(sys.argv[1])
 lock.acquire(timeout=5)
 print("held", flush=True)

@@ -1,0 +1,1 @@
+"""``docqa``: the engine from a terminal (:mod:`rag.cli.main`)."""

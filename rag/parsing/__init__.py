@@ -1,1 +1,0 @@
-"""File parsers: one per family of formats, chosen by suffix in :mod:`rag.parsing.registry`."""
