@@ -2,7 +2,7 @@
 # Build dist/docqa_<version>_amd64.deb from a clean checkout, in one command:
 #   installer/build-deb.sh [--gguf FILE.gguf] [--variant cuda=DIR ...]   (see installer/README.md)
 # It installs docqa into .venv/ if needed (as installer/run-app.sh does), compiles a
-# portable llama.cpp once (cached), freezes the app with PyInstaller into dist/docqa/ and
+# portable llama.cpp once (cached: an AVX2 baseline and AVX-512 / AMX variants), freezes the app with PyInstaller into dist/docqa/ and
 # packages it: /opt/docqa, docqa and docqa-desktop in /usr/bin, a menu entry and icon.
 # Machine-wide install; each user's libraries and settings stay in their own data folder.
 # DOCQA_VENV=/path/to/venv builds from an existing environment instead of .venv/.
@@ -25,8 +25,12 @@ py="$DOCQA_VENV/bin/python"
 
 # DOCQA_REUSE_FREEZE=1 packages an existing dist/docqa again (to iterate on the package).
 if [ -z "${DOCQA_REUSE_FREEZE:-}" ] || [ ! -x dist/docqa/docqa ]; then
-    lib=$(installer/build-llama-portable.sh)
-    "$py" installer/build.py --llama-lib "$lib" "$@"
+    # The AVX2 baseline where llama_cpp looks by default, the AVX-512 and AMX variants beside
+    # it; the app probes them at first start and keeps the fastest that runs.
+    llama=$(installer/build-llama-portable.sh)
+    variants=()
+    for d in "$llama"/cpu-*; do [ -d "$d" ] && variants+=(--variant "$(basename "$d")=$d"); done
+    "$py" installer/build.py --llama-lib "$llama/cpu" "${variants[@]}" "$@"
 fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)

@@ -46,6 +46,7 @@ def stage_llama(src: Path, dest: Path) -> None:
         sonames = {s for s in (_soname(p) for p in files) if s}
         if sonames:
             wanted = {n for n in wanted if n in sonames or n == "libllama.so"}
+    wanted.add("variant.json")  # which processors the build is for (check_bundle.py, the app's probe)
     for p in files:
         if p.name in wanted:
             shutil.copy2(p.resolve(), dest / p.name)
@@ -89,7 +90,8 @@ def main() -> int:
     ap.add_argument("--llama-lib", type=Path,
                     help="llama.cpp CPU libraries (a portable GGML_NATIVE=OFF build; default: the installed llama_cpp/lib)")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME=DIR",
-                    help="a GPU build of llama_cpp/lib to ship beside the CPU one (cuda=..., vulkan=..., metal=...)")
+                    help="another build of llama_cpp/lib to ship beside the baseline CPU one: a GPU build "
+                         "(cuda=..., vulkan=..., metal=...) or a faster CPU one (cpu-avx512=..., cpu-amx=...)")
     ap.add_argument("--no-tesseract", action="store_true", help="do not ship Tesseract even if installed")
     ap.add_argument("--dist", type=Path, default=REPO / "dist")
     ap.add_argument("--work", type=Path, default=REPO / "build")

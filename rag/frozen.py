@@ -19,7 +19,7 @@ CHILD_ENV = "DOCQA_CHILD"
 # role -> (module, function) run in the child; kept tiny so a child imports only what it needs.
 CHILD_ROLES: dict[str, tuple[str, str]] = {
     "parse-worker": ("rag.ingest.parsing.isolated", "_worker_main"),
-    "llama-probe": ("rag.ask.llama_backend", "probe_main"),
+    "llama-probe": ("rag.ask.llama_probe", "main"),
 }
 
 

@@ -81,6 +81,16 @@ class Questions:
                 return whole
         return quotes, rel
 
+    def quotes_first(self, question: str, *, k: int = 8) -> list[Quote]:
+        """The quotes an answer to ``question`` starts with, found without a language model
+        (empty when the answer will decline): shown before any model is loaded, and all a
+        user gets when none can be. :meth:`ask` numbers its quotes the same way."""
+        if self.manifest.count_chunks() == 0:
+            return []
+        passages = self.retriever.search(question, k)
+        quotes, rel = self.quote(question, passages)
+        return quotes if passages and self.answerable(question, rel) else []
+
     def answerable(self, question: str, rel: QuoteRelevance) -> bool:
         """Whether the library holds something to answer ``question`` from (the gate)."""
         return self.gate.admits(rel, self.unknown_words(question))

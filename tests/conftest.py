@@ -50,7 +50,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.helpers.tiny_llama import write_tiny_llama
+    from rag.ask.tiny_model import write_tiny_llama
 
     return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama.gguf")
 
@@ -58,7 +58,7 @@ def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_gguf_plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model without a chat template: exercises the plain completion prompt."""
-    from tests.helpers.tiny_llama import write_tiny_llama
+    from rag.ask.tiny_model import write_tiny_llama
 
     return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-plain.gguf", chat_template=None)
 

@@ -149,11 +149,15 @@ class LlamaGenerator:
             return
         if not self.model_path.is_file():
             raise ModelLoadError(f"model file not found: {self.model_path}")
+        from rag.ask.cpu_builds import NoUsableBuild
         from rag.ask.llama_backend import select
         from rag.models.defaults import verify_model
 
         verify_model(self.model_path)  # a bundled model is checked against its build-time hash
-        choice = select(want_gpu=self.gpu != "cpu")  # before llama_cpp loads its library
+        try:
+            choice = select(want_gpu=self.gpu != "cpu")  # before llama_cpp loads its library
+        except NoUsableBuild as err:
+            raise ModelLoadError(f"this computer cannot run the language model ({err})") from None
         import llama_cpp
 
         _quiet_llama_log()
@@ -181,7 +185,7 @@ class LlamaGenerator:
                 llm = llama_cpp.Llama(n_gpu_layers=0, **kwargs)
             except Exception as err:  # noqa: BLE001
                 raise ModelLoadError(f"could not load {self.model_path.name}: {err}") from err
-            self.backend = "CPU" + note
+            self.backend = ("CPU" if offload else choice.label) + note
         self.context_size = int(llm.n_ctx())
         self.has_chat_template = bool(llm.metadata.get("tokenizer.chat_template"))
         self.prompt_rate, self._rate_followed = self._calibrate(llm), False

@@ -175,28 +175,47 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     lib = _open(args)
     try:
+        shown: list[list[Quote]] = []
+
+        def show_quotes(quotes: list[Quote]) -> None:
+            # The exact wording first, before the model writes anything.
+            if shown and [q.text for q in quotes] == [q.text for q in shown[0][: len(quotes)]]:
+                # Already shown before the model was loaded: the same quotes, numbered alike.
+                if quotes:
+                    print("\nAnswer:")
+                sys.stdout.flush()
+                return
+            if quotes:
+                print("From the documents:")
+                for q in quotes:
+                    print(f"  [{q.n}] \u201c{' '.join(q.text.split())}\u201d")
+                    print(f"      {q.passage.file}, {q.location}")
+                if shown:
+                    print("\nAnswer:")
+            sys.stdout.flush()
+
+        # Quotes need no model: they are found and shown first, so that a model that is
+        # slow to load, damaged or unable to run on this computer still leaves the answer's
+        # evidence on the screen.
+        early = lib.quotes_first(args.question, k=args.k)
+        if not args.json:
+            show_quotes(early)
+        shown.append(early)
         model = args.model or default_llm_path(models_dir())
         gen = LlamaGenerator(model, context_size=args.ctx, threads=args.threads,
                              gpu="cpu" if args.cpu else "auto")
         try:
             gen.warm_up()
         except (ModelLoadError, ModelMissing) as err:
-            print(f"error: {err}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"answer": None, "quotes": [q.to_json() for q in early], "error": str(err)}, indent=1))
+            print(f"error: {err}" + (" (the quotes above need no model)" if early and not args.json else ""),
+                  file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
 
         def stream(piece: str) -> None:
             sys.stdout.write(piece)
-            sys.stdout.flush()
-
-        def show_quotes(quotes: list[Quote]) -> None:
-            # The exact wording first, before the model writes anything.
-            if quotes:
-                print("From the documents:")
-                for q in quotes:
-                    print(f"  [{q.n}] \u201c{' '.join(q.text.split())}\u201d")
-                    print(f"      {q.passage.file}, {q.location}")
-                print("\nAnswer:")
             sys.stdout.flush()
 
         try:

@@ -26,7 +26,7 @@ def tiny(tiny_gguf: Path) -> LlamaGenerator:
 
 def test_loads_with_template_and_reports_backend(tiny: LlamaGenerator) -> None:
     assert tiny.has_chat_template
-    assert tiny.backend == "CPU"  # no GPU here; on a CUDA build this would say CUDA
+    assert tiny.backend.startswith("CPU")  # no GPU here; on a CUDA build this would say CUDA
     assert tiny.context_size == 2048
 
 
@@ -85,7 +85,7 @@ def test_ask_cites_and_refuses_when_nothing_relevant(library: Library, sample_pd
     ans = library.ask("How much notice is needed to terminate for convenience?", tiny,
                       on_token=lambda piece: (streamed.append(piece), events.append("token")),
                       on_quotes=events.append)
-    assert ans.grounded and ans.citations and ans.backend == "CPU"
+    assert ans.grounded and ans.citations and ans.backend.startswith("CPU")
     # The quotes come first, before any token, and hold the clause verbatim.
     assert events[0] == ans.quotes and "token" not in events[:1]
     assert "thirty (30) days" in ans.quotes[0].text
@@ -145,4 +145,4 @@ def test_gpu_offload_when_supported(tiny_gguf: Path, monkeypatch: pytest.MonkeyP
     assert seen == [-1] and g.backend == "CUDA"
     cpu = LlamaGenerator(tiny_gguf, context_size=256, gpu="cpu")
     cpu.warm_up()
-    assert seen == [-1, 0] and cpu.backend == "CPU"
+    assert seen == [-1, 0] and cpu.backend.startswith("CPU")
