@@ -8,6 +8,7 @@ import os
 import sys
 
 from rag.cli import EXIT_ERROR, EXIT_OK, _ask_passphrase, _open
+from rag.cli_text import shown
 from rag.paths import default_library
 
 
@@ -51,7 +52,7 @@ def audit(args: argparse.Namespace) -> int:
     else:
         for e, d in rows:
             detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in d.items())
-            print(f"{e.n:>5}  {e.when()}  {e.event:<18} {detail}")
+            print(shown(f"{e.n:>5}  {e.when()}  {e.event:<18} {detail}"))
         if not verdict.ok:
             print(f"WARNING: the log was tampered with ({len(verdict.problems)} problems; "
                   "run 'docqa audit verify')", file=sys.stderr)
