@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
-from rag.cli_text import MAX_K, int_in, place, refused, seconds, shown
+from rag.cli_text import MAX_K, Parser, int_in, place, refused, seconds, shown
 from rag.paths import default_library, models_dir
 from rag.types import Progress, Quote, Support
 
@@ -22,7 +22,7 @@ EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="docqa", description="Private document Q&A, on this computer only.")
+    ap = Parser(prog="docqa", description="Private document Q&A, on this computer only.")
     ap.add_argument("--library", type=Path, default=None, help="library folder (default: %(default)s → user data dir)")
     ap.add_argument("--wait", type=seconds, default=600.0, metavar="SECONDS",
                     help="how long to wait for another docqa updating the same library (default: 600)")
@@ -156,7 +156,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
     rc = EXIT_OK
     try:
         for ref in args.files:
-            found = lib.find(ref)
+            try:
+                found = lib.find(ref)
+            except (OSError, ValueError):  # a NUL, a name too long for the system: not a file
+                found = []
             if not found:
                 print(f"not in the library: {shown(ref)}", file=sys.stderr)
                 rc = EXIT_PARTIAL
@@ -171,7 +174,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     if args.query is None and not args.batch:
-        print("give a QUESTION or --batch FILE", file=sys.stderr)
+        print("error: give a QUESTION or --batch FILE", file=sys.stderr)
         return EXIT_ERROR
     if not args.batch and refused(args.query):
         return EXIT_ERROR

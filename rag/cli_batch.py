@@ -44,7 +44,7 @@ def read_lines(path: Path) -> Iterator[Line]:
                 continue
             if not line.strip():
                 continue
-            yield _parse(number, line)
+            yield _parse(number, line.strip())
 
 
 def _parse(number: int, line: str) -> Line:

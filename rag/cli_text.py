@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from rag.locations import cite
 
@@ -100,3 +101,12 @@ def place(file: str, location: str) -> str:
     names its message and itself: "retainer.eml › lease.pdf, page 1", not twice."""
     file, location = cite(file, location)
     return shown(f"{file}, {location}" if location else file)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose one-line errors show what was typed escaped: an unknown
+    argument may hold a newline, or bytes that were not UTF-8."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {shown(message)}\n")
