@@ -278,7 +278,7 @@ def test_hostile_arguments_end_in_one_line_and_leave_the_library_as_it_was(
 ) -> None:
     before = _documents(capsys, lib_dir)
     lib = ["--library", str(lib_dir)]
-    argvs = [[*lib, "search", v] for v in [*HOSTILE, *_fuzz(25)]]
+    argvs = [[*lib, "search", v] for v in [*HOSTILE, *_fuzz(15)]]
     argvs += [[*lib, "search", "fee", "-k", v] for v in HOSTILE]
     argvs += [[*lib, "--wait", v, "list"] for v in HOSTILE]
     argvs += [[*lib, "remove", v] for v in HOSTILE[:10]]
