@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,25 +56,29 @@ class Library(Questions):
         retrieval: RetrievalConfig | None = None,
         keys: KeySource | None = None,
         migration: MigrationProgress | None = None,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         """Opens (or creates) the library at ``root``. ``keys`` finds its key (by default:
         the OS keychain, else ``DOCQA_PASSPHRASE``); a wrong or missing key raises
         :class:`rag.store.keys.KeyUnavailable` before any file is touched. A library from before
-        encryption is encrypted here, reporting to ``migration``."""
+        encryption is encrypted here, reporting to ``migration``. A new library is made by
+        one process at a time: another one making it is waited for (``on_wait`` hears so at
+        once, not after it finished) at most ``lock_timeout`` seconds."""
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
         self.lock = WriteLock(self.root)
-        self.lock_timeout = DEFAULT_TIMEOUT
+        self.lock_timeout = lock_timeout
         had_key = self.keys.exists(self.root)
         migrating = is_plaintext(self.root / MANIFEST_FILE)
         # Making the key and the encrypted manifest is writing: two processes opening a new
         # (or a not yet encrypted) library at once would each make a key of their own.
         first = not had_key or migrating
         if first:
-            self.lock.acquire(self.lock_timeout)
+            self.lock.acquire(self.lock_timeout, on_wait)
         try:
             had_key = self.keys.exists(self.root)
             key = self._key = self.keys.get(self.root)

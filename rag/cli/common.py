@@ -41,6 +41,6 @@ def open_library(args: argparse.Namespace) -> Library:
     from rag.library import Library  # lazy: keeps --help fast
     from rag.store.keys import KeySource
 
-    lib = Library(args.library or default_library(), keys=KeySource(ask_passphrase), migration=migration_progress)
-    lib.lock_timeout = args.wait
-    return lib
+    # Told at once, not when the other docqa is done making the library: it may be ingesting.
+    return Library(args.library or default_library(), keys=KeySource(ask_passphrase), migration=migration_progress,
+                   lock_timeout=args.wait, on_wait=lambda message: print(message, file=sys.stderr, flush=True))

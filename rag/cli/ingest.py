@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 from rag.cancel import CancelToken
 from rag.cli.common import EXIT_CANCELLED, EXIT_OK, EXIT_PARTIAL
 from rag.cli.common import open_library as _open
+from rag.cli.text import shown
 from rag.ingest.progress_eta import Eta
 from rag.types import Outcome, Progress
 
@@ -43,12 +44,12 @@ class _Bar:
             width = 28
             frac = e.done / e.total if e.total else 1.0
             bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
-            name = e.current[-40:]
+            name = shown(e.current)[-40:]
             eta = f", {left}" if left else ""
             self.out.write(f"\r[{bar}] {e.done}/{e.total} files, {e.chunks} chunks{eta}  {name:<40}")
             self.out.flush()
         elif e.done != self.last_done and e.stage != "scan":
-            self.out.write(f"{e.done}/{e.total} {e.current}" + (f" ({left})" if left else "") + "\n")
+            self.out.write(f"{e.done}/{e.total} {shown(e.current)}" + (f" ({left})" if left else "") + "\n")
         self.last_done = e.done
 
     def close(self) -> None:
@@ -95,10 +96,10 @@ def ingest(args: argparse.Namespace) -> int:
         if hw is not None and passages:
             print(f"embedded {passages} passages on {hw} ({passages / secs:.0f}/s)")
         for r in report.failed:
-            print(f"  FAILED  {r.name}: {r.reason}")
+            print(f"  FAILED  {shown(f'{r.name}: {r.reason}')}")
         for r in report.results:
             if r.note:  # indexed, but some of it could not be read (scanned pages, cut rows)
-                print(f"  NOTE    {r.name}: {r.note}")
+                print(f"  NOTE    {shown(f'{r.name}: {r.note}')}")
     if report.cancelled:
         return EXIT_CANCELLED
     return EXIT_PARTIAL if report.failed else EXIT_OK
@@ -112,9 +113,9 @@ def sync(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json(), indent=1))
     else:
-        print(f"{report.summary()} ({report.seconds:.1f} s)")
+        print(f"{shown(report.summary())} ({report.seconds:.1f} s)")
         for r in report.failed:
-            print(f"  FAILED  {r.name}: {r.reason}")
+            print(f"  FAILED  {shown(f'{r.name}: {r.reason}')}")
     if report.cancelled:
         return EXIT_CANCELLED
     return EXIT_PARTIAL if report.failed else EXIT_OK

@@ -13,6 +13,7 @@ import rag  # noqa: F401  (offline switches first)
 from rag.cancel import CancelToken
 from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from rag.cli.common import open_library as _open
+from rag.cli.text import MAX_K, Parser, int_in, place, refused, seconds, shown
 from rag.paths import default_library, models_dir
 from rag.types import Progress, Quote, Support
 
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="docqa", description="Private document Q&A, on this computer only.")
+    ap = Parser(prog="docqa", description="Private document Q&A, on this computer only.")
     ap.add_argument("--library", type=Path, default=None, help="library folder (default: %(default)s → user data dir)")
-    ap.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
+    ap.add_argument("--wait", type=seconds, default=600.0, metavar="SECONDS",
                     help="how long to wait for another docqa updating the same library (default: 600)")
     sub = ap.add_subparsers(dest="command", required=True)
 
@@ -41,18 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="find passages")
     p.add_argument("query", nargs="?")
     p.add_argument("--batch", type=Path, help="JSONL file of {\"query\": ...} lines")
-    p.add_argument("-k", type=int, default=8)
+    p.add_argument("-k", type=int_in(1, MAX_K), default=8, help="passages to show (1 to 1,000)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", type=Path, help="a GGUF file (default: the bundled Gemma 3 270M)")
-    p.add_argument("-k", type=int, default=8, help="passages to retrieve")
-    p.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("-k", type=int_in(1, MAX_K), default=8, help="passages to retrieve (1 to 1,000)")
+    p.add_argument("--ctx", type=int_in(512, 131_072), default=4096, help="context window in tokens")
+    p.add_argument("--threads", type=int_in(1, 1024), default=None)
     p.add_argument("--cpu", action="store_true", help="never offload to a GPU")
-    p.add_argument("--max-tokens", type=int, default=512)
+    p.add_argument("--max-tokens", type=int_in(1, 32_768), default=512)
 
     sub.add_parser("rebuild-index", help="recreate the vector index from the manifest")
 
@@ -105,7 +106,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("the library is empty")
     for d in docs:
         extra = f"  ({d.error})" if d.error else ""
-        print(f"{d.status.value:<8} {d.pages:>4} p {d.chunks:>5} ch  {d.name}{extra}")
+        print(f"{d.status.value:<8} {d.pages:>4} p {d.chunks:>5} ch  {shown(d.name + extra)}")
         if ocr[d.id]:
             print(" " * 26 + _ocr_line(ocr[d.id]))  # under the name
     return EXIT_OK
@@ -125,34 +126,37 @@ def cmd_remove(args: argparse.Namespace) -> int:
     rc = EXIT_OK
     try:
         for ref in args.files:
-            found = lib.find(ref)
+            try:
+                found = lib.find(ref)
+            except (OSError, ValueError):  # a NUL, a name too long for the system: not a file
+                found = []
             if not found:
-                print(f"not in the library: {ref}", file=sys.stderr)
+                print(f"not in the library: {shown(ref)}", file=sys.stderr)
                 rc = EXIT_PARTIAL
                 continue
             lib.remove([d.id for d in found], progress=_say)
             for d in found:
-                print(f"removed {d.name}")
+                print(f"removed {shown(d.name)}")
     finally:
         lib.close()
     return rc
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    if not args.query and not args.batch:
-        print("give a QUESTION or --batch FILE", file=sys.stderr)
+    if args.query is None and not args.batch:
+        print("error: give a QUESTION or --batch FILE", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.batch and refused(args.query):
+        return EXIT_ERROR
+    if args.batch and not args.batch.is_file():
+        print(f"error: no such file: {shown(str(args.batch))}", file=sys.stderr)
         return EXIT_ERROR
     lib = _open(args)
     try:
         if args.batch:
-            with args.batch.open(encoding="utf-8") as fh:
-                for line in fh:
-                    if not line.strip():
-                        continue
-                    q = json.loads(line)["query"]
-                    res = [p.to_json() for p in lib.search(q, args.k)]
-                    print(json.dumps({"query": q, "results": res}), flush=True)
-            return EXIT_OK
+            from rag.cli import batch as cli_batch
+
+            return EXIT_OK if cli_batch.run(lib, args.batch, args.k) else EXIT_PARTIAL
         passages = lib.search(args.query, args.k)
     finally:
         lib.close()
@@ -163,8 +167,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("no matching passages (is the library empty?)")
     for i, p in enumerate(passages, 1):
         where = p.location if p.where else f"page {p.page}"
-        print(f"[{i}] {p.file}, {where}  (score {p.score:.4f})")
-        print("    " + p.text.strip().replace("\n", "\n    ")[:600])
+        print(f"[{i}] {place(p.file, where)}  (score {p.score:.4f})")
+        # The passage's own lines, indented; anything else that moves the cursor escaped.
+        print("    " + "\n    ".join(shown(line) for line in p.text.strip()[:600].split("\n")))
     return EXIT_OK
 
 
@@ -173,13 +178,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.ask.generation import LlamaGenerator, ModelLoadError
     from rag.models.defaults import ModelMissing, default_llm_path
 
+    if refused(args.question):  # before the model loads: that takes seconds
+        return EXIT_ERROR
     lib = _open(args)
     try:
-        shown: list[list[Quote]] = []
+        already: list[list[Quote]] = []
 
         def show_quotes(quotes: list[Quote]) -> None:
             # The exact wording first, before the model writes anything.
-            if shown and [q.text for q in quotes] == [q.text for q in shown[0][: len(quotes)]]:
+            if already and [q.text for q in quotes] == [q.text for q in already[0][: len(quotes)]]:
                 # Already shown before the model was loaded: the same quotes, numbered alike.
                 if quotes:
                     print("\nAnswer:")
@@ -188,9 +195,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if quotes:
                 print("From the documents:")
                 for q in quotes:
-                    print(f"  [{q.n}] \u201c{' '.join(q.text.split())}\u201d")
-                    print(f"      {q.passage.file}, {q.location}")
-                if shown:
+                    print(f"  [{q.n}] \u201c{shown(' '.join(q.text.split()))}\u201d")
+                    print(f"      {place(q.passage.file, q.location)}")
+                if already:
                     print("\nAnswer:")
             sys.stdout.flush()
 
@@ -200,7 +207,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         early = lib.quotes_first(args.question, k=args.k)
         if not args.json:
             show_quotes(early)
-        shown.append(early)
+        already.append(early)
         model = args.model or default_llm_path(models_dir())
         gen = LlamaGenerator(model, context_size=args.ctx, threads=args.threads,
                              gpu="cpu" if args.cpu else "auto")
@@ -209,7 +216,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         except (ModelLoadError, ModelMissing) as err:
             if args.json:
                 print(json.dumps({"answer": None, "quotes": [q.to_json() for q in early], "error": str(err)}, indent=1))
-            print(f"error: {err}" + (" (the quotes above need no model)" if early and not args.json else ""),
+            print(f"error: {shown(str(err))}" + (" (the quotes above need no model)" if early and not args.json else ""),
                   file=sys.stderr)
             return EXIT_ERROR
         cancel = CancelToken()
@@ -251,8 +258,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             print(f"  {marks[check.verdict]:<5} {' '.join(check.text.split())}{note}")
     print("\nSources:")
     for c in ans.citations:
-        snippet = " ".join(c.passage.text.split())[:160]
-        print(f"  [{c.n}] {c.passage.file}, {c.passage.location}: {snippet}…")
+        snippet = shown(" ".join(c.passage.text.split())[:160])
+        print(f"  [{c.n}] {place(c.passage.file, c.passage.location)}: {snippet}…")
     print(f"(backend: {ans.backend})", file=sys.stderr)
     return EXIT_OK
 
@@ -354,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         # ModelMissing covers a damaged bundled model: one line saying to reinstall.
         if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,
                             *database_errors())):
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {shown(str(err))}", file=sys.stderr)
             return EXIT_ERROR
         raise
 

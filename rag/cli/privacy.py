@@ -10,6 +10,7 @@ import sys
 from rag.cli.common import EXIT_ERROR, EXIT_OK
 from rag.cli.common import ask_passphrase as _ask_passphrase
 from rag.cli.common import open_library as _open
+from rag.cli.text import shown
 from rag.paths import default_library
 
 
@@ -53,7 +54,7 @@ def audit(args: argparse.Namespace) -> int:
     else:
         for e, d in rows:
             detail = "  ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in d.items())
-            print(f"{e.n:>5}  {e.when()}  {e.event:<18} {detail}")
+            print(shown(f"{e.n:>5}  {e.when()}  {e.event:<18} {detail}"))
         if not verdict.ok:
             print(f"WARNING: the log was tampered with ({len(verdict.problems)} problems; "
                   "run 'docqa audit verify')", file=sys.stderr)

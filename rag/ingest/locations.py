@@ -9,6 +9,7 @@ for them "page N" (and the heading path) says it, as before.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
 from rag.types import Anchor, Page, ParsedDocument
@@ -68,8 +69,11 @@ def line_anchors(text: str, headings: list[tuple[int, str]], first_line: int = 1
 def cite(file: str, location: str) -> tuple[str, str]:
     """``(file, location)`` to show together, without naming an attachment twice:
     ("matter/mail.eml › lease.pdf", "mail.eml › lease.pdf, page 1") shows as
-    ("matter/mail.eml › lease.pdf, page 1", "")."""
-    base = file.rsplit("/", 1)[-1]
-    if location.startswith(base) and len(location) > len(base):
-        return file + location[len(base):], ""
+    ("matter/mail.eml › lease.pdf, page 1", ""), and a location that is only the
+    attachment's name as ("matter/mail.eml › memo.txt", "")."""
+    base = re.split(r"[/\\]", file)[-1]  # the shown name may carry a Windows path
+    rest = location[len(base):]
+    # Only a whole name followed by a separator: "sheet" is no prefix of "sheet Invoices".
+    if location.startswith(base) and (not rest or rest.startswith((", ", " › "))):
+        return file + rest, ""
     return file, location
