@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rag  # noqa: F401  (offline switches first)
-from rag.cancel import CancelToken
 from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 from rag.cli.common import open_library as _open
 from rag.cli.text import MAX_K, Parser, int_in, place, refused, seconds, shown
 from rag.paths import default_library, models_dir
-from rag.types import Progress, Quote, Support
+from rag.types import Progress
 
 if TYPE_CHECKING:
     pass
@@ -174,94 +173,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.ask.answer import NOT_STATED
-    from rag.ask.generation import LlamaGenerator, ModelLoadError
-    from rag.models.defaults import ModelMissing, default_llm_path
+    from rag.cli.ask import ask
 
-    if refused(args.question):  # before the model loads: that takes seconds
-        return EXIT_ERROR
-    lib = _open(args)
-    try:
-        already: list[list[Quote]] = []
-
-        def show_quotes(quotes: list[Quote]) -> None:
-            # The exact wording first, before the model writes anything.
-            if already and [q.text for q in quotes] == [q.text for q in already[0][: len(quotes)]]:
-                # Already shown before the model was loaded: the same quotes, numbered alike.
-                if quotes:
-                    print("\nAnswer:")
-                sys.stdout.flush()
-                return
-            if quotes:
-                print("From the documents:")
-                for q in quotes:
-                    print(f"  [{q.n}] \u201c{shown(' '.join(q.text.split()))}\u201d")
-                    print(f"      {place(q.passage.file, q.location)}")
-                if already:
-                    print("\nAnswer:")
-            sys.stdout.flush()
-
-        # Quotes need no model: they are found and shown first, so that a model that is
-        # slow to load, damaged or unable to run on this computer still leaves the answer's
-        # evidence on the screen.
-        early = lib.quotes_first(args.question, k=args.k)
-        if not args.json:
-            show_quotes(early)
-        already.append(early)
-        model = args.model or default_llm_path(models_dir())
-        gen = LlamaGenerator(model, context_size=args.ctx, threads=args.threads,
-                             gpu="cpu" if args.cpu else "auto")
-        try:
-            gen.warm_up()
-        except (ModelLoadError, ModelMissing) as err:
-            if args.json:
-                print(json.dumps({"answer": None, "quotes": [q.to_json() for q in early], "error": str(err)}, indent=1))
-            print(f"error: {shown(str(err))}" + (" (the quotes above need no model)" if early and not args.json else ""),
-                  file=sys.stderr)
-            return EXIT_ERROR
-        cancel = CancelToken()
-
-        def stream(piece: str) -> None:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
-
-        try:
-            ans = lib.ask(args.question, gen, k=args.k, on_token=None if args.json else stream,
-                          on_quotes=None if args.json else show_quotes, cancel=cancel)
-        except KeyboardInterrupt:
-            cancel.set()
-            print("\n[stopped]")
-            return EXIT_CANCELLED
-    finally:
-        lib.close()
-    stats = gen.last_prompt  # how long the question waited for its first word, and why
-    prompt = {"tokens": stats.tokens, "evaluated": stats.evaluated,
-              "tokens_per_second": round(stats.tokens_per_second), "first_token_seconds":
-              round(stats.first_token_seconds, 3)} if stats is not None else None
-    if args.json:
-        print(json.dumps({**ans.to_json(), "prompt": prompt}, indent=1))
-        return EXIT_OK
-    if prompt is not None:
-        print(f"(prompt: {prompt['tokens']} tokens at {prompt['tokens_per_second']} tokens/s; first words "
-              f"after {prompt['first_token_seconds']:.2f} s)", file=sys.stderr)
-    if not ans.grounded:
-        print(ans.text)
-        return EXIT_OK
-    if ans.text.endswith(NOT_STATED):
-        print(f"\n\n{NOT_STATED}")
-    marks = {Support.SUPPORTED: "ok", Support.UNSUPPORTED: "CHECK", Support.CONTRADICTED: "WRONG"}
-    if ans.checks:
-        # The streamed text is the model's; this is what the sources back, sentence by sentence.
-        print("\nChecked against the sources:")
-        for check in ans.checks:
-            note = f" ({check.reason})" if check.reason else ""
-            print(f"  {marks[check.verdict]:<5} {' '.join(check.text.split())}{note}")
-    print("\nSources:")
-    for c in ans.citations:
-        snippet = shown(" ".join(c.passage.text.split())[:160])
-        print(f"  [{c.n}] {place(c.passage.file, c.passage.location)}: {snippet}…")
-    print(f"(backend: {ans.backend})", file=sys.stderr)
-    return EXIT_OK
+    return ask(args)
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
