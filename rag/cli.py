@@ -104,7 +104,8 @@ def _open(args: argparse.Namespace) -> Library:
     from rag.keys import KeySource
     from rag.library import Library  # lazy: keeps --help fast
 
-    lib = Library(args.library or default_library(), keys=KeySource(_ask_passphrase), migration=_migration)
+    lib = Library(args.library or default_library(), keys=KeySource(_ask_passphrase), migration=_migration,
+                  notes=lambda line: print(line, file=sys.stderr, flush=True))
     lib.lock_timeout = args.wait
     return lib
 
@@ -354,13 +355,15 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
-    except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
+    except BaseException as err:  # noqa: BLE001 (a user sees one line, not a traceback)
         from rag.keys import KeyUnavailable
-        from rag.library import LibraryError
+        from rag.library_disk import LibraryError, explain
         from rag.lock import LibraryBusy
         from rag.models import ModelMissing
         from rag.sealed import SealedError
         from rag.store import database_errors
+
+        err = explain(err, args.library or default_library())
 
         # ModelMissing covers a damaged bundled model: one line saying to reinstall.
         if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,

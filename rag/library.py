@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,29 +21,65 @@ from rag.audit import AUDIT_FILE, AuditLog
 from rag.cancel import CancelToken
 from rag.chunking import ChunkerConfig, StructuredChunker
 from rag.embedder import SentenceTransformerEmbedder
+from rag.index_repair import CHROMA_FILE, DAMAGED, INDEX_DIR, MISSING, GuardedIndex, rebuild, sound, tidy
 from rag.ingest import IngestPipeline, ProgressCallback
-from rag.keys import KeySource
+from rag.keys import KEY_FILE, KeySource, KeyUnavailable
+from rag.library_disk import (
+    MANIFEST_FILE,
+    CatalogueDamaged,
+    LibraryError,
+    LibraryReadOnly,
+    check_files,
+    data_folders,
+    first_missing,
+    make_private,
+    private_umask,
+    writable,
+)
 from rag.library_questions import Gate, Questions
-from rag.lock import DEFAULT_TIMEOUT, WriteLock
+from rag.lock import DEFAULT_TIMEOUT, LOCK_FILE, WriteLock
 from rag.manifest import Manifest
 from rag.parsing.registry import ParserRegistry
-from rag.protocols import Embedder
+from rag.protocols import Embedder, VectorIndex
 from rag.quotes import QuotePicker
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.sealed import Sealer
-from rag.store import MigrationProgress, is_plaintext
+from rag.store import MigrationProgress, database_errors, is_damage, is_plaintext
 from rag.sync import Syncer, SyncReport, exclude, remember
 from rag.types import DocStatus, DocumentInfo, IngestReport, Outcome, Progress
 from rag.vectors import ChromaIndex
+from rag.vectors_memory import MemoryIndex
 
-MANIFEST_FILE = "manifest.sqlite3"
-INDEX_DIR = "index"
+__all__ = ["INDEX_DIR", "MANIFEST_FILE", "CatalogueDamaged", "Library", "LibraryError", "LibraryReadOnly",
+           "delete_library"]
+
 GENERATION_KEY = "write_generation"  # changes with every write session, whoever wrote
 TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
-class LibraryError(RuntimeError):
-    pass
+# What a library writes: if this account cannot write any of them, it is read-only here.
+WRITTEN = (MANIFEST_FILE, f"{MANIFEST_FILE}-wal", f"{MANIFEST_FILE}-shm", KEY_FILE, AUDIT_FILE,
+           LOCK_FILE, INDEX_DIR, f"{INDEX_DIR}/{CHROMA_FILE}")
+
+
+class ReadOnlyAuditLog(AuditLog):
+    """The log of a library opened read-only: nothing can be appended here."""
+
+    def record(self, event: str, **data: object) -> None:
+        return None
+
+
+def _open_manifest(root: Path, key: bytes, migration: MigrationProgress | None, read_only: bool) -> Manifest:
+    """The manifest, or :class:`CatalogueDamaged`: the key was checked against ``key.json``
+    already, so a manifest that does not open with it is damaged, not someone else's."""
+    try:
+        return Manifest(root / MANIFEST_FILE, key, migration, read_only=read_only)
+    except KeyUnavailable:
+        raise CatalogueDamaged(root) from None
+    except database_errors() as err:
+        if is_damage(err):
+            raise CatalogueDamaged(root) from None
+        raise
 
 
 class Library(Questions):
@@ -56,20 +92,52 @@ class Library(Questions):
         retrieval: RetrievalConfig | None = None,
         keys: KeySource | None = None,
         migration: MigrationProgress | None = None,
+        notes: Callable[[str], None] | None = None,
     ) -> None:
         """Opens (or creates) the library at ``root``. ``keys`` finds its key (by default:
         the OS keychain, else ``DOCQA_PASSPHRASE``); a wrong or missing key raises
         :class:`rag.keys.KeyUnavailable` before any file is touched. A library from before
-        encryption is encrypted here, reporting to ``migration``."""
+        encryption is encrypted here, reporting to ``migration``. ``notes`` hears what was
+        repaired on the way (one line each), e.g. a damaged search index rebuilt.
+        A library this account cannot write is opened read-only (:attr:`read_only`)."""
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
+        self._note = notes or (lambda line: None)
+        private_umask()
+        created = first_missing(self.root)
+        self.read_only = created is None and not writable(self.root, WRITTEN)
+        try:
+            self._open(embedder, chunker, retrieval, keys, migration)
+        except BaseException:
+            if hasattr(self, "manifest"):
+                self.manifest.close()
+            if created is not None:
+                # A first run that refused (no passphrase, say) leaves nothing behind.
+                if hasattr(self, "keys"):
+                    self.keys.forget(self.root)
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+
+    def _open(
+        self,
+        embedder: Embedder | None,
+        chunker: StructuredChunker | None,
+        retrieval: RetrievalConfig | None,
+        keys: KeySource | None,
+        migration: MigrationProgress | None,
+    ) -> None:
+        if not self.read_only:
+            self.root.mkdir(parents=True, exist_ok=True)
+            make_private(self.root, data_folders(self.root))
+            shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
         self.lock = WriteLock(self.root)
         self.lock_timeout = DEFAULT_TIMEOUT
+        check_files(self.root, self.root / KEY_FILE, self.root / AUDIT_FILE)
         had_key = self.keys.exists(self.root)
         migrating = is_plaintext(self.root / MANIFEST_FILE)
+        if self.read_only and (migrating or not had_key):
+            raise LibraryReadOnly(self.root)  # making its key or encrypting it is writing
         # Making the key and the encrypted manifest is writing: two processes opening a new
         # (or a not yet encrypted) library at once would each make a key of their own.
         first = not had_key or migrating
@@ -79,15 +147,16 @@ class Library(Questions):
             had_key = self.keys.exists(self.root)
             key = self._key = self.keys.get(self.root)
             migrating = is_plaintext(self.root / MANIFEST_FILE)
-            self.manifest = Manifest(self.root / MANIFEST_FILE, key.derive("manifest"), migration)
+            self.manifest = _open_manifest(self.root, key.derive("manifest"), migration, self.read_only)
         finally:
             if first:
                 self.lock.release()
         self.key_source = key.source
         self.files = Sealer(key.derive("files"))
-        self.audit = AuditLog(self.root / AUDIT_FILE, key.derive("audit"), self.files,
-                              anchor_get=lambda: self.manifest.get_meta("audit_head"),
-                              anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
+        self.audit = (ReadOnlyAuditLog if self.read_only else AuditLog)(
+            self.root / AUDIT_FILE, key.derive("audit"), self.files,
+            anchor_get=lambda: self.manifest.get_meta("audit_head"),
+            anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
         if not had_key:
             self.audit.record("key created", store=key.source)
         if migrating:
@@ -95,7 +164,10 @@ class Library(Questions):
         self.audit.record("library opened", key=key.source)
         self._unsubscribe = egress.subscribe(
             lambda a: self.audit.record("connection blocked", to=a.target, via=a.event))
-        self.index = ChromaIndex(self.root / INDEX_DIR)
+        # Chroma writes to its folder even to read: a read-only library is searched with
+        # the manifest's own vectors.
+        inner: VectorIndex = MemoryIndex(self.manifest) if self.read_only else ChromaIndex(self.root / INDEX_DIR)
+        self.index = GuardedIndex(inner, self._index_failed)
         self.registry = ParserRegistry()
         self.chunker = chunker or StructuredChunker(ChunkerConfig())
         self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
@@ -105,7 +177,7 @@ class Library(Questions):
         self._generation = self.manifest.get_meta(GENERATION_KEY)
         # Another process writing right now will finish its own work: recovering under
         # it would mark its half-sent documents ready and rebuild its index.
-        if self.lock.try_acquire():
+        if not self.read_only and self.lock.try_acquire():
             try:
                 self.recover()
             finally:
@@ -137,6 +209,7 @@ class Library(Questions):
             if progress is not None:
                 progress(Progress("waiting", 0, 0, message=message))
 
+        self.require_writable()
         self.lock.acquire(self.lock_timeout, waiting, cancel)
         try:
             if self.lock.depth == 1:
@@ -149,6 +222,11 @@ class Library(Questions):
             if self.lock.depth == 1:
                 self._new_generation()
             self.lock.release()
+
+    def require_writable(self) -> None:
+        """Refuse a change to a library opened read-only (:class:`LibraryReadOnly`)."""
+        if self.read_only:
+            raise LibraryReadOnly(self.root)
 
     def _new_generation(self) -> None:
         self._generation = uuid.uuid4().hex  # ours first: a search meanwhile sees no change
@@ -167,6 +245,8 @@ class Library(Questions):
     def refresh(self) -> None:
         """For a reader: see what another process wrote, if no one is writing right now
         (a reader never waits; until then it reads what was there)."""
+        if self.read_only:
+            return  # nobody may write it here; what another account writes shows next open
         if self.manifest.get_meta(GENERATION_KEY) == self._generation or not self.lock.try_acquire():
             return
         try:
@@ -179,7 +259,8 @@ class Library(Questions):
         name = getattr(self.embedder, "name", "")
         known = self.manifest.get_meta("embedder")
         if known is None:
-            self.manifest.set_meta("embedder", name)
+            if not self.read_only:
+                self.manifest.set_meta("embedder", name)
         elif known != name:
             raise LibraryError(
                 f"this library was indexed with the embedding model '{known}', not '{name}'; "
@@ -191,36 +272,49 @@ class Library(Questions):
 
         Documents left INDEXING have all their chunks and vectors in the manifest (one
         transaction wrote them), so their vectors are re-sent to the index and they are
-        marked ready. If the index disagrees with the manifest, it is rebuilt.
+        marked ready. An index that is damaged, missing, or disagrees with the manifest
+        is rebuilt (a damaged or missing one says so through ``notes``).
         """
+        tidy(self.root)
+        folder = self.root / INDEX_DIR
+        if not sound(folder):
+            self._index_failed(None)
+            return
+        chunks = self.manifest.count_chunks()
+        if chunks and not (folder / CHROMA_FILE).exists():
+            self._note(MISSING.format(n=self._rebuild_index()))
+            return
+        for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
+            self.index.delete_document(doc_id)
+            for ids, docs, vecs in self.manifest.embeddings_any(doc_id):
+                self.index.add(ids, vecs, docs)
+            self.manifest.mark_ready(doc_id)
+        if self.index.count() != self.manifest.count_chunks():
+            self._rebuild_index()
+
+    def _index_failed(self, err: BaseException | None) -> VectorIndex:
+        """The index failed (``err``) or fails its check (None): rebuild it from the
+        manifest when this process may write, else search the manifest's vectors."""
+        if self.read_only or not self.lock.try_acquire():
+            return MemoryIndex(self.manifest)  # a writer elsewhere will find it and rebuild
         try:
-            for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
-                self.index.delete_document(doc_id)
-                for ids, docs, vecs in self.manifest.embeddings_any(doc_id):
-                    self.index.add(ids, vecs, docs)
-                self.manifest.mark_ready(doc_id)
-            if self.index.count() != self.manifest.count_chunks():
-                self._rebuild_index()
-        except Exception:  # noqa: BLE001 (a damaged index is rebuilt, never trusted)
-            self._rebuild_index(force=True)
+            n = self._rebuild_index()
+        finally:
+            self.lock.release()
+        self._note(DAMAGED.format(n=n))
+        return self.index.inner
 
     def rebuild_index(self, force: bool = False, progress: ProgressCallback | None = None) -> int:
-        """Recreate the vector index from the manifest's stored embeddings."""
+        """Recreate the vector index from the manifest's stored embeddings (``force`` is
+        kept for callers: every rebuild now starts from an empty folder)."""
         with self.writing(progress):
-            return self._rebuild_index(force)
+            return self._rebuild_index()
 
-    def _rebuild_index(self, force: bool = False) -> int:
-        if force:
-            self.index.close()
-            shutil.rmtree(self.root / INDEX_DIR, ignore_errors=True)
-            self.index = ChromaIndex(self.root / INDEX_DIR)
-            self.retriever.index = self.index
-        else:
-            self.index.reset()
-        n = 0
-        for ids, docs, vecs in self.manifest.embeddings():
-            self.index.add(ids, vecs, docs)
-            n += len(ids)
+    def _rebuild_index(self) -> int:
+        """Build the index aside and swap it in (:func:`rag.index_repair.rebuild`)."""
+        self.index.close()
+        n = rebuild(self.root, self.manifest.embeddings())
+        self.index.inner = ChromaIndex(self.root / INDEX_DIR)
         return n
 
     # -- documents -----------------------------------------------------------------------
@@ -297,12 +391,17 @@ class Library(Questions):
                     self.index.delete_document(member)
         self.audit.record("documents removed", ids=[int(d) for d in doc_ids])
 
+    def set_logs_question_text(self, on: bool) -> None:
+        self.require_writable()
+        super().set_logs_question_text(on)
+
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)
 
     # -- key and audit log ---------------------------------------------------------------
     def change_key(self, store: str, passphrase: str = "") -> None:
         """Keep the key in the keychain, or behind a (new) passphrase (see KeySource.change)."""
+        self.require_writable()
         self._key = self.keys.change(self.root, self._key, store, passphrase)
         self.key_source = self._key.source
         self.audit.record("key changed", store=self._key.source)
