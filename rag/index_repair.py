@@ -136,6 +136,9 @@ class GuardedIndex:
     def count(self) -> int:
         return self._do(lambda ix: ix.count())
 
+    def ids(self) -> set[int]:
+        return self._do(lambda ix: ix.ids())
+
     def reset(self) -> None:
         self._do(lambda ix: ix.reset())
 

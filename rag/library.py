@@ -21,32 +21,35 @@ from rag.audit import AUDIT_FILE, AuditLog
 from rag.cancel import CancelToken
 from rag.chunking import ChunkerConfig, StructuredChunker
 from rag.embedder import SentenceTransformerEmbedder
-from rag.index_repair import CHROMA_FILE, DAMAGED, INDEX_DIR, MISSING, GuardedIndex, rebuild, sound, tidy
+from rag.index_repair import INDEX_DIR, GuardedIndex
 from rag.ingest import IngestPipeline, ProgressCallback
-from rag.keys import KEY_FILE, KeySource, KeyUnavailable
+from rag.keys import KEY_FILE, KeySource
 from rag.library_disk import (
     MANIFEST_FILE,
+    WRITTEN,
     CatalogueDamaged,
     LibraryError,
     LibraryReadOnly,
+    ReadOnlyAuditLog,
     check_files,
     data_folders,
     first_missing,
     make_private,
+    open_manifest,
     private_umask,
     writable,
 )
+from rag.library_index import IndexUpkeep
 from rag.library_questions import Gate, Questions
-from rag.lock import DEFAULT_TIMEOUT, LOCK_FILE, WriteLock
-from rag.manifest import Manifest
+from rag.lock import DEFAULT_TIMEOUT, WriteLock
 from rag.parsing.registry import ParserRegistry
 from rag.protocols import Embedder, VectorIndex
 from rag.quotes import QuotePicker
 from rag.retrieval import HybridRetriever, RetrievalConfig
 from rag.sealed import Sealer
-from rag.store import MigrationProgress, database_errors, is_damage, is_plaintext
+from rag.store import MigrationProgress, is_plaintext
 from rag.sync import Syncer, SyncReport, exclude, remember
-from rag.types import DocStatus, DocumentInfo, IngestReport, Outcome, Progress
+from rag.types import DocumentInfo, IngestReport, Outcome, Progress
 from rag.vectors import ChromaIndex
 from rag.vectors_memory import MemoryIndex
 
@@ -57,32 +60,7 @@ GENERATION_KEY = "write_generation"  # changes with every write session, whoever
 TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
-# What a library writes: if this account cannot write any of them, it is read-only here.
-WRITTEN = (MANIFEST_FILE, f"{MANIFEST_FILE}-wal", f"{MANIFEST_FILE}-shm", KEY_FILE, AUDIT_FILE,
-           LOCK_FILE, INDEX_DIR, f"{INDEX_DIR}/{CHROMA_FILE}")
-
-
-class ReadOnlyAuditLog(AuditLog):
-    """The log of a library opened read-only: nothing can be appended here."""
-
-    def record(self, event: str, **data: object) -> None:
-        return None
-
-
-def _open_manifest(root: Path, key: bytes, migration: MigrationProgress | None, read_only: bool) -> Manifest:
-    """The manifest, or :class:`CatalogueDamaged`: the key was checked against ``key.json``
-    already, so a manifest that does not open with it is damaged, not someone else's."""
-    try:
-        return Manifest(root / MANIFEST_FILE, key, migration, read_only=read_only)
-    except KeyUnavailable:
-        raise CatalogueDamaged(root) from None
-    except database_errors() as err:
-        if is_damage(err):
-            raise CatalogueDamaged(root) from None
-        raise
-
-
-class Library(Questions):
+class Library(IndexUpkeep, Questions):
     def __init__(
         self,
         root: Path,
@@ -147,7 +125,7 @@ class Library(Questions):
             had_key = self.keys.exists(self.root)
             key = self._key = self.keys.get(self.root)
             migrating = is_plaintext(self.root / MANIFEST_FILE)
-            self.manifest = _open_manifest(self.root, key.derive("manifest"), migration, self.read_only)
+            self.manifest = open_manifest(self.root, key.derive("manifest"), migration, self.read_only)
         finally:
             if first:
                 self.lock.release()
@@ -266,56 +244,6 @@ class Library(Questions):
                 f"this library was indexed with the embedding model '{known}', not '{name}'; "
                 "re-index it or choose that model"
             )
-
-    def recover(self) -> None:
-        """Finish what a crash interrupted, using the manifest as the truth.
-
-        Documents left INDEXING have all their chunks and vectors in the manifest (one
-        transaction wrote them), so their vectors are re-sent to the index and they are
-        marked ready. An index that is damaged, missing, or disagrees with the manifest
-        is rebuilt (a damaged or missing one says so through ``notes``).
-        """
-        tidy(self.root)
-        folder = self.root / INDEX_DIR
-        if not sound(folder):
-            self._index_failed(None)
-            return
-        chunks = self.manifest.count_chunks()
-        if chunks and not (folder / CHROMA_FILE).exists():
-            self._note(MISSING.format(n=self._rebuild_index()))
-            return
-        for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
-            self.index.delete_document(doc_id)
-            for ids, docs, vecs in self.manifest.embeddings_any(doc_id):
-                self.index.add(ids, vecs, docs)
-            self.manifest.mark_ready(doc_id)
-        if self.index.count() != self.manifest.count_chunks():
-            self._rebuild_index()
-
-    def _index_failed(self, err: BaseException | None) -> VectorIndex:
-        """The index failed (``err``) or fails its check (None): rebuild it from the
-        manifest when this process may write, else search the manifest's vectors."""
-        if self.read_only or not self.lock.try_acquire():
-            return MemoryIndex(self.manifest)  # a writer elsewhere will find it and rebuild
-        try:
-            n = self._rebuild_index()
-        finally:
-            self.lock.release()
-        self._note(DAMAGED.format(n=n))
-        return self.index.inner
-
-    def rebuild_index(self, force: bool = False, progress: ProgressCallback | None = None) -> int:
-        """Recreate the vector index from the manifest's stored embeddings (``force`` is
-        kept for callers: every rebuild now starts from an empty folder)."""
-        with self.writing(progress):
-            return self._rebuild_index()
-
-    def _rebuild_index(self) -> int:
-        """Build the index aside and swap it in (:func:`rag.index_repair.rebuild`)."""
-        self.index.close()
-        n = rebuild(self.root, self.manifest.embeddings())
-        self.index.inner = ChromaIndex(self.root / INDEX_DIR)
-        return n
 
     # -- documents -----------------------------------------------------------------------
     def ingest(

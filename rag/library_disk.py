@@ -14,6 +14,13 @@ import stat
 import sys
 from pathlib import Path
 
+from rag.audit import AUDIT_FILE, AuditLog
+from rag.index_repair import CHROMA_FILE, INDEX_DIR
+from rag.keys import KEY_FILE, KeyUnavailable
+from rag.lock import LOCK_FILE
+from rag.manifest import Manifest
+from rag.store import MigrationProgress, database_errors, is_damage, is_plaintext
+
 PRIVATE_UMASK = 0o077
 _GROUP_OTHER = 0o077
 
@@ -26,8 +33,8 @@ class LibraryReadOnly(LibraryError):
     """A change asked of a library this account may only read."""
 
     def __init__(self, root: Path) -> None:
-        super().__init__(f"this library is read-only here ({root}): it can be searched, "
-                         "but adding, removing, syncing or re-indexing needs write permission")
+        super().__init__(f"this library is read-only here ({root}): it can be searched, but not "
+                         "changed without permission to write to its folder")
 
 
 class CatalogueDamaged(LibraryError):
@@ -107,6 +114,29 @@ def first_missing(path: Path) -> Path | None:
 
 
 MANIFEST_FILE = "manifest.sqlite3"
+# What a library writes: if this account cannot write any of them, it is read-only here.
+WRITTEN = (MANIFEST_FILE, f"{MANIFEST_FILE}-wal", f"{MANIFEST_FILE}-shm", KEY_FILE, AUDIT_FILE,
+           LOCK_FILE, INDEX_DIR, f"{INDEX_DIR}/{CHROMA_FILE}")
+
+
+class ReadOnlyAuditLog(AuditLog):
+    """The log of a library opened read-only: nothing can be appended here."""
+
+    def record(self, event: str, **data: object) -> None:
+        return None
+
+
+def open_manifest(root: Path, key: bytes, migration: MigrationProgress | None, read_only: bool) -> Manifest:
+    """The manifest, or :class:`CatalogueDamaged`: the key was checked against ``key.json``
+    already, so a manifest that does not open with it is damaged, not someone else's."""
+    try:
+        return Manifest(root / MANIFEST_FILE, key, migration, read_only=read_only)
+    except KeyUnavailable:
+        raise CatalogueDamaged(root) from None
+    except database_errors() as err:
+        if is_damage(err):
+            raise CatalogueDamaged(root) from None
+        raise
 
 
 def data_folders(root: Path) -> tuple[Path, ...]:
@@ -126,8 +156,6 @@ def check_files(root: Path, key_file: Path, audit_file: Path) -> None:
     """Refuse a library whose key file or catalogue is gone, before anything is made in
     their place: a new key would never open the old catalogue, and a new empty catalogue
     would look like a library whose documents all vanished."""
-    from rag.store import is_plaintext
-
     manifest = root / MANIFEST_FILE
     size = manifest.stat().st_size if manifest.exists() else 0
     if not key_file.exists() and size and not is_plaintext(manifest):
@@ -145,13 +173,13 @@ def explain(err: BaseException, root: Path) -> BaseException:
     """What a person should read for ``err``, met in the middle of a command: a page of
     the catalogue read for the first time and found damaged, a write refused by the OS,
     or a crash inside the search index that no repair caught."""
-    from rag.store import database_errors, is_damage
-
     if isinstance(err, database_errors()):
         if is_damage(err):
             return CatalogueDamaged(root)
         if getattr(err, "sqlite_errorcode", 0) & 0xFF == 8:  # SQLITE_READONLY
-            return LibraryReadOnly(root)
+            # SQLCipher also turns a connection read-only once a page failed its HMAC.
+            names = tuple(MANIFEST_FILE + s for s in ("", "-wal", "-shm"))
+            return CatalogueDamaged(root) if writable(root, names) else LibraryReadOnly(root)
     if type(err).__name__ == "PanicException":
         return LibraryError("the search index failed and could not be repaired here; "
                             "run 'docqa rebuild-index' where this library can be written")

@@ -65,19 +65,22 @@ def connect(path: Path, key: bytes, read_only: bool = False) -> Any:
 
     Raises :class:`rag.keys.WrongKey` when the file does not open with ``key``.
     ``read_only``: open without writing anything, not even SQLite's side files. A WAL
-    database needs its ``-shm`` file even to be read, and a read-only folder cannot get
-    one: then it is opened ``immutable`` (no locks, no WAL read; after a clean close
-    there is no WAL, and nobody can write here anyway).
+    database needs its ``-shm`` file even to be read (``mode=ro`` would make one, left
+    read-only behind it), so it is opened ``immutable`` (no locks, no side files): after
+    a clean close there is no WAL, and this account cannot write here anyway. Only a
+    WAL left with writes in it is read through ``mode=ro``.
     """
     if not read_only:
         return _keyed(_dbapi().connect(str(path), check_same_thread=False, isolation_level=None), path, key)
     uri = path.resolve().as_uri()
-    try:
-        return _keyed(_dbapi().connect(f"{uri}?mode=ro", uri=True, check_same_thread=False,
-                                       isolation_level=None), path, key)
-    except _dbapi().DatabaseError as err:
-        if is_damage(err):
-            raise
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:  # writes not yet folded in: only mode=ro reads them
+        try:
+            return _keyed(_dbapi().connect(f"{uri}?mode=ro", uri=True, check_same_thread=False,
+                                           isolation_level=None), path, key)
+        except _dbapi().DatabaseError as err:
+            if is_damage(err):
+                raise
     return _keyed(_dbapi().connect(f"{uri}?immutable=1", uri=True, check_same_thread=False,
                                    isolation_level=None), path, key)
 
