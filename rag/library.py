@@ -86,6 +86,8 @@ class Library(IndexUpkeep, Questions):
         try:
             self._open(embedder, chunker, retrieval, keys, migration)
         except BaseException:
+            if hasattr(self, "index"):
+                self.index.close()
             if hasattr(self, "manifest"):
                 self.manifest.close()
             if created is not None:
