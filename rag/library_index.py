@@ -28,6 +28,7 @@ class IndexUpkeep:
     read_only: bool
     _note: Callable[[str], None]
     writing: Callable[..., AbstractContextManager[None]]
+    _new_generation: Callable[[], None]
 
     def recover(self) -> None:
         """Finish what a crash interrupted, using the manifest as the truth.
@@ -39,8 +40,10 @@ class IndexUpkeep:
         """
         tidy(self.root)
         folder = self.root / INDEX_DIR
-        if not sound(folder):
-            self._index_failed(None)
+        # In memory: this process met a failure while another held the lock; or on disk
+        # and failing its check.
+        if isinstance(self.index.inner, MemoryIndex) or not sound(folder):
+            self.index.inner = self._index_failed(None)
             return
         chunks = self.manifest.count_chunks()
         if chunks and not (folder / CHROMA_FILE).exists():
@@ -61,6 +64,7 @@ class IndexUpkeep:
             return MemoryIndex(self.manifest)  # a writer elsewhere will find it and rebuild
         try:
             n = self._rebuild_index()
+            self._new_generation()  # other processes reopen the new index, not the old files
         finally:
             self.lock.release()
         self._note(DAMAGED.format(n=n))
