@@ -23,30 +23,44 @@ from rag.ingest.chunking import ChunkerConfig, StructuredChunker
 from rag.ingest.parsing.registry import ParserRegistry
 from rag.ingest.pipeline import IngestPipeline, ProgressCallback
 from rag.ingest.sync import Syncer, SyncReport, exclude, remember
+from rag.library_index import IndexUpkeep
 from rag.library_questions import Gate, Questions
 from rag.models.embedder import SentenceTransformerEmbedder
 from rag.privacy import egress
 from rag.privacy.audit import AUDIT_FILE, AuditLog
-from rag.protocols import Embedder
+from rag.protocols import Embedder, VectorIndex
 from rag.store.database import MigrationProgress, is_plaintext
-from rag.store.keys import KeySource
+from rag.store.disk import (
+    MANIFEST_FILE,
+    WRITTEN,
+    CatalogueDamaged,
+    LibraryError,
+    LibraryReadOnly,
+    ReadOnlyAuditLog,
+    check_files,
+    data_folders,
+    first_missing,
+    make_private,
+    open_manifest,
+    private_umask,
+    writable,
+)
+from rag.store.index_repair import INDEX_DIR, GuardedIndex
+from rag.store.keys import KEY_FILE, KeySource
 from rag.store.lock import DEFAULT_TIMEOUT, WriteLock
-from rag.store.manifest import Manifest
 from rag.store.sealed import Sealer
 from rag.store.vectors import ChromaIndex
-from rag.types import DocStatus, DocumentInfo, IngestReport, Outcome, Progress
+from rag.store.vectors_memory import MemoryIndex
+from rag.types import DocumentInfo, IngestReport, Outcome, Progress
 
-MANIFEST_FILE = "manifest.sqlite3"
-INDEX_DIR = "index"
+__all__ = ["INDEX_DIR", "MANIFEST_FILE", "CatalogueDamaged", "Library", "LibraryError", "LibraryReadOnly",
+           "delete_library"]
+
 GENERATION_KEY = "write_generation"  # changes with every write session, whoever wrote
 TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
-class LibraryError(RuntimeError):
-    pass
-
-
-class Library(Questions):
+class Library(IndexUpkeep, Questions):
     def __init__(
         self,
         root: Path,
@@ -58,22 +72,58 @@ class Library(Questions):
         migration: MigrationProgress | None = None,
         lock_timeout: float = DEFAULT_TIMEOUT,
         on_wait: Callable[[str], None] | None = None,
+        notes: Callable[[str], None] | None = None,
     ) -> None:
         """Opens (or creates) the library at ``root``. ``keys`` finds its key (by default:
         the OS keychain, else ``DOCQA_PASSPHRASE``); a wrong or missing key raises
         :class:`rag.store.keys.KeyUnavailable` before any file is touched. A library from before
         encryption is encrypted here, reporting to ``migration``. A new library is made by
         one process at a time: another one making it is waited for (``on_wait`` hears so at
-        once, not after it finished) at most ``lock_timeout`` seconds."""
+        once, not after it finished) at most ``lock_timeout`` seconds. ``notes`` hears what
+        was repaired on the way (one line each), e.g. a damaged search index rebuilt.
+        A library this account cannot write is opened read-only (:attr:`read_only`)."""
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
+        self._note = notes or (lambda line: None)
+        private_umask()
+        created = first_missing(self.root)
+        self.read_only = created is None and not writable(self.root, WRITTEN)
+        try:
+            self._open(embedder, chunker, retrieval, keys, migration, lock_timeout, on_wait)
+        except BaseException:
+            if hasattr(self, "index"):
+                self.index.close()
+            if hasattr(self, "manifest"):
+                self.manifest.close()
+            if created is not None:
+                # A first run that refused (no passphrase, say) leaves nothing behind.
+                if hasattr(self, "keys"):
+                    self.keys.forget(self.root)
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+
+    def _open(
+        self,
+        embedder: Embedder | None,
+        chunker: StructuredChunker | None,
+        retrieval: RetrievalConfig | None,
+        keys: KeySource | None,
+        migration: MigrationProgress | None,
+        lock_timeout: float,
+        on_wait: Callable[[str], None] | None,
+    ) -> None:
+        if not self.read_only:
+            self.root.mkdir(parents=True, exist_ok=True)
+            make_private(self.root, data_folders(self.root))
+            shutil.rmtree(self.root / TEMP_DIR, ignore_errors=True)  # left by a crash
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder()
         self.keys = keys or KeySource()
         self.lock = WriteLock(self.root)
         self.lock_timeout = lock_timeout
+        check_files(self.root, self.root / KEY_FILE, self.root / AUDIT_FILE)
         had_key = self.keys.exists(self.root)
         migrating = is_plaintext(self.root / MANIFEST_FILE)
+        if self.read_only and (migrating or not had_key):
+            raise LibraryReadOnly(self.root)  # making its key or encrypting it is writing
         # Making the key and the encrypted manifest is writing: two processes opening a new
         # (or a not yet encrypted) library at once would each make a key of their own.
         first = not had_key or migrating
@@ -83,15 +133,16 @@ class Library(Questions):
             had_key = self.keys.exists(self.root)
             key = self._key = self.keys.get(self.root)
             migrating = is_plaintext(self.root / MANIFEST_FILE)
-            self.manifest = Manifest(self.root / MANIFEST_FILE, key.derive("manifest"), migration)
+            self.manifest = open_manifest(self.root, key.derive("manifest"), migration, self.read_only)
         finally:
             if first:
                 self.lock.release()
         self.key_source = key.source
         self.files = Sealer(key.derive("files"))
-        self.audit = AuditLog(self.root / AUDIT_FILE, key.derive("audit"), self.files,
-                              anchor_get=lambda: self.manifest.get_meta("audit_head"),
-                              anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
+        self.audit = (ReadOnlyAuditLog if self.read_only else AuditLog)(
+            self.root / AUDIT_FILE, key.derive("audit"), self.files,
+            anchor_get=lambda: self.manifest.get_meta("audit_head"),
+            anchor_set=lambda head: self.manifest.set_meta("audit_head", head))
         if not had_key:
             self.audit.record("key created", store=key.source)
         if migrating:
@@ -99,7 +150,10 @@ class Library(Questions):
         self.audit.record("library opened", key=key.source)
         self._unsubscribe = egress.subscribe(
             lambda a: self.audit.record("connection blocked", to=a.target, via=a.event))
-        self.index = ChromaIndex(self.root / INDEX_DIR)
+        # Chroma writes to its folder even to read: a read-only library is searched with
+        # the manifest's own vectors.
+        inner: VectorIndex = MemoryIndex(self.manifest) if self.read_only else ChromaIndex(self.root / INDEX_DIR)
+        self.index = GuardedIndex(inner, self._index_failed)
         self.registry = ParserRegistry()
         self.chunker = chunker or StructuredChunker(ChunkerConfig())
         self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
@@ -109,7 +163,7 @@ class Library(Questions):
         self._generation = self.manifest.get_meta(GENERATION_KEY)
         # Another process writing right now will finish its own work: recovering under
         # it would mark its half-sent documents ready and rebuild its index.
-        if self.lock.try_acquire():
+        if not self.read_only and self.lock.try_acquire():
             try:
                 self.recover()
             finally:
@@ -141,6 +195,7 @@ class Library(Questions):
             if progress is not None:
                 progress(Progress("waiting", 0, 0, message=message))
 
+        self.require_writable()
         self.lock.acquire(self.lock_timeout, waiting, cancel)
         try:
             if self.lock.depth == 1:
@@ -153,6 +208,11 @@ class Library(Questions):
             if self.lock.depth == 1:
                 self._new_generation()
             self.lock.release()
+
+    def require_writable(self) -> None:
+        """Refuse a change to a library opened read-only (:class:`LibraryReadOnly`)."""
+        if self.read_only:
+            raise LibraryReadOnly(self.root)
 
     def _new_generation(self) -> None:
         self._generation = uuid.uuid4().hex  # ours first: a search meanwhile sees no change
@@ -171,6 +231,8 @@ class Library(Questions):
     def refresh(self) -> None:
         """For a reader: see what another process wrote, if no one is writing right now
         (a reader never waits; until then it reads what was there)."""
+        if self.read_only:
+            return  # nobody may write it here; what another account writes shows next open
         if self.manifest.get_meta(GENERATION_KEY) == self._generation or not self.lock.try_acquire():
             return
         try:
@@ -183,49 +245,13 @@ class Library(Questions):
         name = getattr(self.embedder, "name", "")
         known = self.manifest.get_meta("embedder")
         if known is None:
-            self.manifest.set_meta("embedder", name)
+            if not self.read_only:
+                self.manifest.set_meta("embedder", name)
         elif known != name:
             raise LibraryError(
                 f"this library was indexed with the embedding model '{known}', not '{name}'; "
                 "re-index it or choose that model"
             )
-
-    def recover(self) -> None:
-        """Finish what a crash interrupted, using the manifest as the truth.
-
-        Documents left INDEXING have all their chunks and vectors in the manifest (one
-        transaction wrote them), so their vectors are re-sent to the index and they are
-        marked ready. If the index disagrees with the manifest, it is rebuilt.
-        """
-        try:
-            for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
-                self.index.delete_document(doc_id)
-                for ids, docs, vecs in self.manifest.embeddings_any(doc_id):
-                    self.index.add(ids, vecs, docs)
-                self.manifest.mark_ready(doc_id)
-            if self.index.count() != self.manifest.count_chunks():
-                self._rebuild_index()
-        except Exception:  # noqa: BLE001 (a damaged index is rebuilt, never trusted)
-            self._rebuild_index(force=True)
-
-    def rebuild_index(self, force: bool = False, progress: ProgressCallback | None = None) -> int:
-        """Recreate the vector index from the manifest's stored embeddings."""
-        with self.writing(progress):
-            return self._rebuild_index(force)
-
-    def _rebuild_index(self, force: bool = False) -> int:
-        if force:
-            self.index.close()
-            shutil.rmtree(self.root / INDEX_DIR, ignore_errors=True)
-            self.index = ChromaIndex(self.root / INDEX_DIR)
-            self.retriever.index = self.index
-        else:
-            self.index.reset()
-        n = 0
-        for ids, docs, vecs in self.manifest.embeddings():
-            self.index.add(ids, vecs, docs)
-            n += len(ids)
-        return n
 
     # -- documents -----------------------------------------------------------------------
     def ingest(
@@ -301,12 +327,17 @@ class Library(Questions):
                     self.index.delete_document(member)
         self.audit.record("documents removed", ids=[int(d) for d in doc_ids])
 
+    def set_logs_question_text(self, on: bool) -> None:
+        self.require_writable()
+        super().set_logs_question_text(on)
+
     def page_text(self, doc_id: int, page: int) -> str:
         return self.manifest.page_text(doc_id, page)
 
     # -- key and audit log ---------------------------------------------------------------
     def change_key(self, store: str, passphrase: str = "") -> None:
         """Keep the key in the keychain, or behind a (new) passphrase (see KeySource.change)."""
+        self.require_writable()
         self._key = self.keys.change(self.root, self._key, store, passphrase)
         self.key_source = self._key.source
         self.audit.record("key changed", store=self._key.source)

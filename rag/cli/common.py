@@ -43,4 +43,5 @@ def open_library(args: argparse.Namespace) -> Library:
 
     # Told at once, not when the other docqa is done making the library: it may be ingesting.
     return Library(args.library or default_library(), keys=KeySource(ask_passphrase), migration=migration_progress,
-                   lock_timeout=args.wait, on_wait=lambda message: print(message, file=sys.stderr, flush=True))
+                   lock_timeout=args.wait, on_wait=lambda message: print(message, file=sys.stderr, flush=True),
+                   notes=lambda line: print(line, file=sys.stderr, flush=True))

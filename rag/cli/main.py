@@ -264,13 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
-    except Exception as err:  # noqa: BLE001 (a user sees one line, not a traceback)
-        from rag.library import LibraryError
+    except BaseException as err:  # noqa: BLE001 (a user sees one line, not a traceback)
         from rag.models.defaults import ModelMissing
         from rag.store.database import database_errors
+        from rag.store.disk import LibraryError, explain
         from rag.store.keys import KeyUnavailable
         from rag.store.lock import LibraryBusy
         from rag.store.sealed import SealedError
+
+        err = explain(err, args.library or default_library())
 
         # ModelMissing covers a damaged bundled model: one line saying to reinstall.
         if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,

@@ -50,19 +50,51 @@ def _key_pragma(key: bytes) -> str:
     return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
-def connect(path: Path, key: bytes) -> Any:
+def is_damage(err: BaseException) -> bool:
+    """Whether a database error says the file is damaged (a page that fails its HMAC reads
+    as "not a database" on page 1 and as "malformed" elsewhere), not busy or refused."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_dbapi().SQLITE_CORRUPT, _dbapi().SQLITE_NOTADB)
+    text = str(err).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def connect(path: Path, key: bytes, read_only: bool = False) -> Any:
     """An open, keyed connection to the encrypted database at ``path`` (created if new).
 
     Raises :class:`rag.store.keys.WrongKey` when the file does not open with ``key``.
+    ``read_only``: open without writing anything, not even SQLite's side files. A WAL
+    database needs its ``-shm`` file even to be read (``mode=ro`` would make one, left
+    read-only behind it), so it is opened ``immutable`` (no locks, no side files): after
+    a clean close there is no WAL, and this account cannot write here anyway. Only a
+    WAL left with writes in it is read through ``mode=ro``.
     """
-    db = _dbapi().connect(str(path), check_same_thread=False, isolation_level=None)
+    if not read_only:
+        return _keyed(_dbapi().connect(str(path), check_same_thread=False, isolation_level=None), path, key)
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:  # writes not yet folded in: only mode=ro reads them
+        try:
+            return _keyed(_dbapi().connect(f"{uri}?mode=ro", uri=True, check_same_thread=False,
+                                           isolation_level=None), path, key)
+        except _dbapi().DatabaseError as err:
+            if is_damage(err):
+                raise
+    return _keyed(_dbapi().connect(f"{uri}?immutable=1", uri=True, check_same_thread=False,
+                                   isolation_level=None), path, key)
+
+
+def _keyed(db: Any, path: Path, key: bytes) -> Any:
     try:
         # SQLCipher logs a failed page decryption to stderr; the user gets our one line.
         db.execute("PRAGMA cipher_log_level = NONE")
         db.execute(_key_pragma(key))
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except _dbapi().DatabaseError:
+    except _dbapi().DatabaseError as err:
         db.close()
+        if getattr(err, "sqlite_errorcode", None) != _dbapi().SQLITE_NOTADB:
+            raise
         raise WrongKey(f"{path.name} does not open with this library's key: it is damaged or "
                        "belongs to another library; nothing was changed") from None
     # Sorts and temporary indexes stay in memory: nothing about the content reaches /tmp.
@@ -114,13 +146,15 @@ def encrypt_in_place(path: Path, key: bytes, progress: MigrationProgress | None 
     report("encrypting the library", 1.0)
 
 
-def open_database(path: Path, key: bytes | None, progress: MigrationProgress | None = None) -> Any:
+def open_database(path: Path, key: bytes | None, progress: MigrationProgress | None = None,
+                  read_only: bool = False) -> Any:
     """The manifest's connection: encrypted with ``key``, migrating a
-    plaintext file first. Without a key, plain SQLite (scratch databases, tests)."""
+    plaintext file first. Without a key, plain SQLite (scratch databases, tests).
+    ``read_only`` (a library this account may not write): never migrated nor written."""
     if key is None:
         db = _dbapi().connect(str(path), check_same_thread=False, isolation_level=None)
     else:
-        if is_plaintext(path):
+        if is_plaintext(path) and not read_only:
             encrypt_in_place(path, key, progress)
-        db = connect(path, key)
+        db = connect(path, key, read_only)
     return db

@@ -105,11 +105,14 @@ class Manifest(ChunkQueries):
     """
 
     def __init__(self, path: Path, key: bytes | None = None,
-                 progress: MigrationProgress | None = None) -> None:
+                 progress: MigrationProgress | None = None, *, read_only: bool = False) -> None:
         self.path = path
         self.encrypted = key is not None
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._db = open_database(path, key, progress)
+        self._db = open_database(path, key, progress, read_only)
+        if read_only:
+            return  # as it is: setting up or migrating the schema would be writing
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
