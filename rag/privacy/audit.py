@@ -77,14 +77,15 @@ class AuditLog:
         """A keyed hash of the question: the same question gives the same hash in this
         library (so repeats show), but it cannot be guessed back without the key."""
         norm = " ".join(question.casefold().split())
-        return hmac.new(self._key, b"question\n" + norm.encode(), hashlib.sha256).hexdigest()[:32]
+        # surrogatepass: a question decoded from bytes that were not UTF-8 (argv) still hashes.
+        return hmac.new(self._key, b"question\n" + norm.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
     def seal_text(self, text: str) -> str:
-        return base64.b64encode(self._sealer.seal(text.encode(), "audit")).decode()
+        return base64.b64encode(self._sealer.seal(text.encode("utf-8", "surrogatepass"), "audit")).decode()
 
     def open_text(self, sealed: str) -> str:
         try:
-            return self._sealer.open(base64.b64decode(sealed), "audit").decode()
+            return self._sealer.open(base64.b64decode(sealed), "audit").decode("utf-8", "surrogatepass")
         except (SealedError, ValueError):
             return "(unreadable)"
 
