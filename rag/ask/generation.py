@@ -59,10 +59,20 @@ _log_cb: Any = None
 
 
 def llama_info() -> dict[str, Any]:
-    """llama.cpp's version and whether it can offload to a GPU (loads no model)."""
+    """llama.cpp's version, the build chosen for this machine and why others were skipped,
+    and whether it can offload to a GPU (loads no model). The build is chosen first: once
+    ``llama_cpp`` is imported, its library is the one the process keeps."""
+    from rag.ask.cpu_builds import NoUsableBuild
+    from rag.ask.llama_backend import select
+
+    try:
+        choice = select()
+    except NoUsableBuild as err:
+        return {"build": None, "error": str(err)}
     import llama_cpp
 
-    return {"llama_cpp": llama_cpp.__version__, "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload())}
+    return {"llama_cpp": llama_cpp.__version__, "build": choice.label, "skipped": choice.skipped,
+            "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload())}
 
 
 def physical_cores() -> int:

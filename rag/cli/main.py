@@ -223,9 +223,14 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"docqa {info['version']}")
     print(f"embedding model: {e['name']} on {hw}  (torch {e['torch']})")
     print(f"  {e['path']}")
-    gpu = "GPU offload available" if m["gpu_offload"] else "CPU only"
     print(f"language model: {m['path']}{'' if m['present'] else ' (not assembled yet)'}")
-    print(f"  llama.cpp {m['llama_cpp']}, {gpu}, {m['threads']} threads")
+    if m.get("build") is None:
+        print(f"  llama.cpp: {m.get('error', 'no build runs here')}")
+    else:
+        gpu = "GPU offload available" if m["gpu_offload"] else "CPU only"
+        print(f"  llama.cpp {m['llama_cpp']}, {m['build']}, {gpu}, {m['threads']} threads")
+        for reason in m.get("skipped", []):
+            print(f"  {reason}")
     extra = f": {lb['documents']} documents, {lb['passages']} passages" if "documents" in lb else " (empty)"
     print(f"library: {lb['path']}{extra}")
     return EXIT_OK
