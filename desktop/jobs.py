@@ -29,11 +29,15 @@ from PySide6.QtCore import SIGNAL, QObject, QRunnable, Qt, QThreadPool, Signal
 from rag.cancel import Cancelled, CancelToken
 
 
+_BUGS = (LookupError, AttributeError, TypeError, NameError, AssertionError, ZeroDivisionError)
+
+
 def one_line(err: BaseException) -> str:
     """What a person is shown of ``err``: its first line (engine errors are written as one
     plain line already; a library's may span lines, and a traceback never is shown)."""
     text = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
-    if not text or text in ("None", "''"):
+    # A bug's own words ("'doc_id'", "'NoneType' object ...") mean nothing to a person.
+    if not text or isinstance(err, _BUGS):
         return f"an unexpected problem inside docqa ({type(err).__name__}); details are in the log file"
     return text if len(text) <= 300 else text[:297].rstrip() + "…"
 

@@ -48,6 +48,7 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.kind = ""
+        self.about = ""  # the library it speaks of
         self.setObjectName("banner")
         self.label = QLabel()
         self.label.setWordWrap(True)
@@ -65,15 +66,15 @@ class Banner(QFrame):
         row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def say(self, kind: str, html: str) -> None:
-        self.kind = kind
+    def say(self, kind: str, html: str, about: str = "") -> None:
+        self.kind, self.about = kind, about
         self.setStyleSheet(f"QFrame#banner {{ background: {_TINT[kind]}; border: 1px solid {_EDGE[kind]};"
                            " border-radius: 4px; }")
         self.label.setText(html)
         self.show()
 
     def dismiss(self) -> None:
-        self.kind = ""
+        self.kind = self.about = ""
         self.hide()
 
 
@@ -103,15 +104,17 @@ class LibraryNotices:
             action.setToolTip(reason or self._tips[action])
         if self.read_only:
             self.banner.say("read-only", READ_ONLY)
-        elif self.banner.kind != "problem" or lib is not None:
-            self.banner.dismiss()  # a problem stays up while no other library is open
+        elif self.banner.about != name or self.banner.kind == "read-only":
+            # A problem stays up while no other library opened; a note while its library is open.
+            if not (self.banner.kind == "problem" and lib is None):
+                self.banner.dismiss()
 
     def open_failed(self, name: str, err: BaseException) -> None:
-        self.banner.say("problem", open_problem(name, err))
+        self.banner.say("problem", open_problem(name, err), about=name)
 
-    def noted(self, line: str) -> None:
+    def noted(self, name: str, line: str) -> None:
         """The engine repaired something (e.g. rebuilt the search index): the status bar
         says so, and the banner too unless it carries something more important."""
-        self.window.statusBar().showMessage(line, 20_000)
+        self.window.statusBar().showMessage(f"{name}: {line}", 20_000)
         if self.banner.kind in ("", "note"):
-            self.banner.say("note", _escape(line) + ".")
+            self.banner.say("note", f"<b>{_escape(name)}:</b> {_escape(line)}.", about=name)

@@ -143,7 +143,8 @@ class MainWindow(QMainWindow):
         return job
 
     def _on_last_library_opened(self, job: Job) -> None:
-        self.statusBar().clearMessage()
+        if self.statusBar().currentMessage().startswith("Opening "):  # not a note said meanwhile
+            self.statusBar().clearMessage()
         name = self.libraries.current()  # the user may have picked another meanwhile
         if job.outcome == "failed" and name == self._settings().last_library:
             # Said once, from the job's error; opening it again here would only fail again.
@@ -157,7 +158,7 @@ class MainWindow(QMainWindow):
         self.model_label.setToolTip(self.engine.model_state)
 
     def _on_library_noted(self, name: str, line: str) -> None:
-        self.notices.noted(line if name == self.library else f"{name}: {line}")
+        self.notices.noted(name, line)
 
     def set_embedder_state(self, text: str) -> None:
         self.embedder_label.setText(text)
