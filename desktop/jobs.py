@@ -28,7 +28,6 @@ from PySide6.QtCore import SIGNAL, QObject, QRunnable, Qt, QThreadPool, Signal
 
 from rag.cancel import Cancelled, CancelToken
 
-
 _BUGS = (LookupError, AttributeError, TypeError, NameError, AssertionError, ZeroDivisionError)
 
 

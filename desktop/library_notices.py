@@ -104,10 +104,10 @@ class LibraryNotices:
             action.setToolTip(reason or self._tips[action])
         if self.read_only:
             self.banner.say("read-only", READ_ONLY)
-        elif self.banner.about != name or self.banner.kind == "read-only":
-            # A problem stays up while no other library opened; a note while its library is open.
-            if not (self.banner.kind == "problem" and lib is None):
-                self.banner.dismiss()
+        elif self.banner.kind == "read-only" or (
+                # A problem stays up while no other library opened; a note while its library is open.
+                self.banner.about != name and not (self.banner.kind == "problem" and lib is None)):
+            self.banner.dismiss()
 
     def open_failed(self, name: str, err: BaseException) -> None:
         self.banner.say("problem", open_problem(name, err), about=name)
