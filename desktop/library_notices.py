@@ -31,7 +31,8 @@ _EDGE = {"problem": "#d9534f", "read-only": "#e0a800", "note": "#3d6fb4"}
 
 def open_problem(name: str, err: BaseException) -> str:
     """One plain paragraph for a library that could not be opened."""
-    text = f"<b>“{name}” could not be opened.</b> {_escape(one_line(err))}."
+    reason = one_line(err)
+    text = f"<b>“{name}” could not be opened.</b> {_escape(reason[:1].upper() + reason[1:])}."
     if not isinstance(err, LibraryError):  # the engine's own errors say what to do already
         text += " You can choose another library on the left, or make a new one with New…"
     return text
@@ -116,5 +117,5 @@ class LibraryNotices:
         """The engine repaired something (e.g. rebuilt the search index): the status bar
         says so, and the banner too unless it carries something more important."""
         self.window.statusBar().showMessage(f"{name}: {line}", 20_000)
-        if self.banner.kind in ("", "note"):
+        if self.banner.kind in ("", "note") or self.banner.about != name:  # not a warning about this one
             self.banner.say("note", f"<b>{_escape(name)}:</b> {_escape(line)}.", about=name)
