@@ -6,8 +6,12 @@ its offline switches are set before any heavy library is imported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -15,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 import rag  # noqa: F401, I001  (offline switches first)
 from desktop.engine import Engine
 from desktop.first_run import FirstRunDialog
-from desktop.jobs import JobRunner
+from desktop.jobs import JobRunner, one_line
 from desktop.libraries import LibraryFolders
 from desktop.main_window import MainWindow
 from desktop.passphrase import passphrase_prompt
@@ -27,6 +31,8 @@ from rag import paths
 from rag.models.defaults import verify_model
 from rag.protocols import Embedder
 from rag.store.keys import KeySource
+
+LOG_FILE = "docqa.log"
 
 
 class DesktopApp:
@@ -50,7 +56,8 @@ class DesktopApp:
             from rag.models.embedder import SentenceTransformerEmbedder
 
             embedder = SentenceTransformerEmbedder()  # cheap: loads on first use, in a job
-        self.runner = JobRunner()
+        # Tracebacks go here, for a bug report; the user is shown one line.
+        self.runner = JobRunner(log_path=self.data_dir / LOG_FILE)
         keys = KeySource(passphrase_prompt(lambda: getattr(self, "window", None)))
         self.folders = LibraryFolders(self.data_dir / "libraries", embedder, keys)
         self.engine = Engine(self.runner, self.folders, self.data_dir / "models")
@@ -90,6 +97,8 @@ class DesktopApp:
         self.models_dialog = box
 
     def start(self) -> None:
+        # Only the real app: under pytest-qt its own hook must see errors in slots.
+        install_excepthook(self.data_dir / LOG_FILE, self.window.statusBar().showMessage)
         self.window.show()
         if not self.settings.first_run_done:
             self.show_first_run()
@@ -124,6 +133,20 @@ class DesktopApp:
     def shutdown(self) -> None:
         self.save_settings()
         self.engine.shutdown()
+
+
+def install_excepthook(log: Path, show: Callable[[str, int], None]) -> None:
+    """An exception in a Qt slot would print a traceback (and a frozen app could follow):
+    log it, and say one line in the status bar instead."""
+    def hook(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
+        try:
+            with log.open("a", encoding="utf-8") as f:
+                f.write(time.strftime("%Y-%m-%d %H:%M:%S ") + "".join(traceback.format_exception(kind, err, tb)))
+        except OSError:
+            pass
+        show(f"Something went wrong: {one_line(err)} (details in {log.name})", 15_000)
+
+    sys.excepthook = hook
 
 
 STARTUP_TRACE = "DOCQA_STARTUP_TRACE"

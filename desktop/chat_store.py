@@ -8,6 +8,9 @@ character offsets), so an old answer's [n] still opens the right passage. Since 
 an answer also keeps its verbatim quotes (with their page offsets, so a quote reopens
 with exactly its sentences highlighted) and the verdict on each generated sentence.
 Files of format 1 load unchanged: their answers simply have no quotes or checks.
+
+A library opened read-only keeps its chats in memory for the session: nothing is written
+into its folder (the earlier chats there are still read and shown).
 """
 
 from __future__ import annotations
@@ -217,12 +220,13 @@ class Chat:
 class ChatStore:
     """All chats of one library, newest last."""
 
-    def __init__(self, library_root: Path, sealer: Sealer) -> None:
+    def __init__(self, library_root: Path, sealer: Sealer, *, read_only: bool = False) -> None:
         self.path = library_root / CHATS_FILE
         self._sealer = sealer
+        self.read_only = read_only
         self.chats: list[Chat] = self._load()
         legacy = library_root / LEGACY_CHATS_FILE
-        if legacy.exists():
+        if legacy.exists() and not read_only:
             self._adopt(legacy)
 
     def _load(self) -> list[Chat]:
@@ -233,6 +237,8 @@ class ChatStore:
             return []
         except (OSError, ValueError, KeyError, TypeError, SealedError):
             # Kept (still sealed) for a look later; the user starts with an empty history.
+            if self.read_only:
+                return []
             try:
                 self.path.replace(self.path.with_suffix(".damaged"))
             except OSError:
@@ -274,7 +280,7 @@ class ChatStore:
         return chat
 
     def save(self) -> None:
-        if not self.path.parent.is_dir():
-            return  # the library was deleted meanwhile
+        if self.read_only or not self.path.parent.is_dir():
+            return  # read-only: kept in memory only; or the library was deleted meanwhile
         data = {"version": FORMAT_VERSION, "chats": [asdict(c) for c in self.chats]}
         self._sealer.write(self.path, json.dumps(data).encode("utf-8"))

@@ -23,6 +23,11 @@ from rag.ingest.progress_eta import Eta
 from rag.ingest.sync import SyncReport
 from rag.types import DocumentInfo, IngestReport, Outcome, Progress
 
+ADD_TIP = "Add documents (Ctrl+O), or drop files and folders on the window"
+REMOVE_TIP = "Remove the selected documents from this library (Del); files stay on disk"
+EMPTY_HINT = ("Drop PDF, Word, PowerPoint, Markdown or text files (or whole folders) "
+              "anywhere on this window to add them to the library.")
+
 
 def report_text(report: IngestReport) -> str:
     added = report.count(Outcome.INDEXED) + report.count(Outcome.REPLACED)
@@ -53,6 +58,7 @@ class DocumentsPanel(QWidget):
         self._eta = Eta()
         self._queued = 0
         self._line = ""
+        self.read_only_reason = ""  # set while the open library is read-only here
 
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter documents (Ctrl+F)")
@@ -60,11 +66,11 @@ class DocumentsPanel(QWidget):
         self.filter.setAccessibleName("Filter documents")
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.add_btn = QPushButton("Add files…")
-        self.add_btn.setToolTip("Add documents (Ctrl+O), or drop files and folders on the window")
+        self.add_btn.setToolTip(ADD_TIP)
         self.add_btn.setAccessibleName("Add documents")
         self.add_btn.clicked.connect(self.add_requested)
         self.remove_btn = QPushButton("Remove")
-        self.remove_btn.setToolTip("Remove the selected documents from this library (Del); files stay on disk")
+        self.remove_btn.setToolTip(REMOVE_TIP)
         self.remove_btn.setAccessibleName("Remove selected documents from the library")
         self.remove_btn.clicked.connect(self.request_remove)
 
@@ -106,8 +112,7 @@ class DocumentsPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.cancel_btn)
-        self.empty_hint = QLabel("Drop PDF, Word, PowerPoint, Markdown or text files (or whole folders) "
-                                 "anywhere on this window to add them to the library.")
+        self.empty_hint = QLabel(EMPTY_HINT)
         self.empty_hint.setWordWrap(True)
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -130,12 +135,23 @@ class DocumentsPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return [int(self.proxy.data(r, DOC_ID_ROLE)) for r in rows]
 
+    def set_read_only(self, reason: str) -> None:
+        """``reason`` (a sentence) disables adding and removing and says why in their
+        tooltips; "" enables them again."""
+        self.read_only_reason = reason
+        self.add_btn.setEnabled(not reason)
+        self.add_btn.setToolTip(reason or ADD_TIP)
+        self.remove_btn.setToolTip(reason or REMOVE_TIP)
+        self.empty_hint.setText(reason or EMPTY_HINT)
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
-        self.remove_btn.setEnabled(bool(self.table.selectionModel().selectedRows()) and self.job is None)
+        self.remove_btn.setEnabled(bool(self.table.selectionModel().selectedRows()) and self.job is None
+                                   and not self.read_only_reason)
 
     def request_remove(self) -> None:
         ids = self.selected_ids()
-        if ids and self.job is None:
+        if ids and self.job is None and not self.read_only_reason:
             self.remove_requested.emit(ids)
 
     # -- ingest progress ----------------------------------------------------------------------

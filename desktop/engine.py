@@ -25,9 +25,36 @@ def ingest_lane(library: str) -> str:
     return f"ingest:{library}"
 
 
+class NoModel(RuntimeError):
+    """A question was answered with its quotes only: no language model can run here."""
+
+
+def short_reason(reason: str) -> str:
+    """The first clause of an engine message, for the status bar ("this computer cannot
+    run the language model (…)" → "this computer cannot run the language model")."""
+    cut = min((i for i in (reason.find(" ("), reason.find(": ")) if i > 0), default=len(reason))
+    return reason[:cut] if cut <= 70 else reason[:67].rstrip() + "…"
+
+
+def short_backend(backend: str) -> str:
+    """``backend`` without the trailing note on builds skipped or a GPU that failed: the
+    full reasons go to a tooltip and Settings › Model; the status bar says where it runs."""
+    if backend.endswith(")") and ("skipped" in backend or "failed" in backend):
+        depth = 0
+        for i in range(len(backend) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(backend[i], 0)
+            if depth == 0:
+                return backend[:i].rstrip()
+    return backend
+
+
 class Engine(QObject):
-    model_state_changed = Signal(str)  # a short line for the status bar
+    model_state_changed = Signal(str)  # the full line (Settings › Model); see model_summary
     library_changed = Signal(str)  # a library's documents changed (after a mutating job)
+    # Emitted from whichever thread opened or searched the library; Qt queues them to
+    # the UI thread. (library, one line for the user)
+    library_noted = Signal(str, str)  # the engine repaired something (index rebuilt)
+    library_waiting = Signal(str, str)  # another docqa is making this library: we wait
 
     def __init__(self, runner: JobRunner, folders: LibraryFolders, models_dir: Path) -> None:
         super().__init__()
@@ -36,7 +63,10 @@ class Engine(QObject):
         self.models_dir = models_dir
         self.generator: LlamaGenerator | None = None
         self.model_state = "no model loaded"
+        self.model_summary = self.model_state  # the status bar's short form
         self.model_error = ""
+        folders.on_note = self.library_noted.emit
+        folders.on_wait = self.library_waiting.emit
 
     # -- model ----------------------------------------------------------------------------
     def resolve_model_path(self, settings: Settings) -> Path:
@@ -82,13 +112,16 @@ class Engine(QObject):
     def _on_model_loaded(self, gen: LlamaGenerator) -> None:
         # The prompt speed says how much of the sources an answer can read quickly here.
         speed = f" · reads {gen.prompt_rate:,.0f} tokens/s" if gen.prompt_rate else ""
-        self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}{speed}")
+        self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}{speed}",
+                        f"{gen.model_path.name} · {short_backend(gen.backend)} · context {gen.context_size}{speed}")
 
     def _on_model_failed(self, reason: str) -> None:
-        self._set_state(f"model not loaded: {reason}")
+        self._set_state(f"model not loaded: {reason}",
+                        f"Quotes only: {short_reason(reason)}")
 
-    def _set_state(self, text: str) -> None:
+    def _set_state(self, text: str, summary: str = "") -> None:
         self.model_state = text
+        self.model_summary = summary or text
         self.model_state_changed.emit(text)
 
     # -- library work ---------------------------------------------------------------------
@@ -132,7 +165,13 @@ class Engine(QObject):
         def work(ctx: JobContext) -> Answer:
             gen = self.generator
             if gen is None:
-                raise RuntimeError(self.model_error or "the language model is not loaded yet")
+                # Quotes need no model: a model that cannot run here (or a damaged file)
+                # still leaves the answer's evidence on the screen, as `docqa ask` does.
+                quotes = lib.quotes_first(question, k=k)
+                ctx.progress(quotes)
+                reason = short_reason(self.model_error or "the language model is not loaded")
+                raise NoModel(f"{reason}; " + ("the quotes above are taken word for word from the documents"
+                                               if quotes else "and nothing in this library matches the question"))
 
             def on_quotes(quotes: list[Quote]) -> None:
                 ctx.progress(list(quotes))

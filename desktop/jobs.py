@@ -8,19 +8,37 @@ Its outcome comes back to the UI thread as exactly one of the :class:`Job` signa
 Jobs run in *lanes*. A lane is a single-thread pool, so work on a single-owner resource
 (the llama context, one library's vector store) is serialised: ``"llm"`` for the model,
 ``"ingest:<library>"`` for each library's writes.
+
+A failed job's reason is one line for the user; the full traceback goes to the log file
+(in the data folder), never to the screen. A failure nobody listens to is still shown:
+the runner re-emits it as :attr:`JobRunner.unhandled`.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import SIGNAL, QObject, QRunnable, Qt, QThreadPool, Signal
 
 from rag.cancel import Cancelled, CancelToken
+
+_BUGS = (LookupError, AttributeError, TypeError, NameError, AssertionError, ZeroDivisionError)
+
+
+def one_line(err: BaseException) -> str:
+    """What a person is shown of ``err``: its first line (engine errors are written as one
+    plain line already; a library's may span lines, and a traceback never is shown)."""
+    text = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    # A bug's own words ("'doc_id'", "'NoneType' object ...") mean nothing to a person.
+    if not text or isinstance(err, _BUGS):
+        return f"an unexpected problem inside docqa ({type(err).__name__}); details are in the log file"
+    return text if len(text) <= 300 else text[:297].rstrip() + "…"
 
 
 class JobContext:
@@ -61,6 +79,7 @@ class Job(QObject):
         self.running = True
         self.error = ""
         self.error_detail = ""
+        self.exception: BaseException | None = None  # what failed, for a handler that sorts
         self.outcome = ""  # "finished" | "failed" | "cancelled", set by the worker
         self.result: Any = None  # also kept when a job stops early (a partial answer)
         self._lock = threading.Lock()
@@ -105,10 +124,11 @@ class Job(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, job: Job, fn: Callable[[JobContext], Any]) -> None:
+    def __init__(self, job: Job, fn: Callable[[JobContext], Any], log: Callable[[Job], None]) -> None:
         super().__init__()
         self.job = job
         self.fn = fn
+        self.log = log
         # Python keeps the runnable alive until its job has ended (see JobRunner.submit).
         self.setAutoDelete(False)
 
@@ -122,7 +142,9 @@ class _Runnable(QRunnable):
             job._post_outcome("cancelled")
         except Exception as err:  # noqa: BLE001 (every error must reach a handler)
             job.error_detail = traceback.format_exc()
-            job.error = str(err) or type(err).__name__
+            job.exception = err
+            job.error = one_line(err)
+            self.log(job)  # here, off the UI thread: the disk may be slow
             job._post_outcome("failed")
         else:
             job._post_outcome("cancelled" if job.token.is_set else "finished")
@@ -133,11 +155,28 @@ class JobRunner(QObject):
 
     started = Signal(object)  # Job
     ended = Signal(object)  # Job
+    unhandled = Signal(object)  # a failed Job whose ``failed`` nobody was connected to
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, log_path: Path | None = None) -> None:
         super().__init__(parent)
         self._lanes: dict[str, QThreadPool] = {}
         self._active: dict[Job, _Runnable] = {}
+        self.log_path = log_path
+        self._log_lock = threading.Lock()
+
+    def log(self, job: Job) -> None:
+        """Append a failed job's traceback to the log file (for a bug report; a person
+        sees one line). A log that cannot be written is not worth a second failure."""
+        if self.log_path is None:
+            return
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        try:
+            with self._log_lock:
+                self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                with self.log_path.open("a", encoding="utf-8") as f:
+                    f.write(f"{stamp} {job.name} failed: {job.error}\n{job.error_detail}\n")
+        except OSError:
+            pass
 
     def submit(self, name: str, lane: str, fn: Callable[[JobContext], Any]) -> Job:
         """Queue ``fn`` on ``lane``; connect to the returned job's signals right away
@@ -149,7 +188,7 @@ class JobRunner(QObject):
             pool.setMaxThreadCount(1)
             pool.setExpiryTimeout(-1)
             self._lanes[lane] = pool
-        runnable = _Runnable(job, fn)
+        runnable = _Runnable(job, fn, self.log)
         # A strong reference until the job ends: a queued runnable whose Python wrapper
         # was collected would never run, and its job would never report.
         self._active[job] = runnable
@@ -160,6 +199,8 @@ class JobRunner(QObject):
 
     def _on_job_ended(self, job: Job) -> None:
         self._active.pop(job, None)
+        if job.outcome == "failed" and not job.receivers(SIGNAL("failed(QString)")):
+            self.unhandled.emit(job)
         self.ended.emit(job)
 
     def active(self, lane_prefix: str = "") -> list[Job]:

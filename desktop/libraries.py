@@ -2,11 +2,14 @@
 
 Each library (a matter) is a folder under ``rag.paths.libraries_dir()``. Opened
 :class:`rag.library.Library` objects are cached here and share the one embedder.
+A library may be opened on a worker thread: :attr:`LibraryFolders.on_note` and
+:attr:`LibraryFolders.on_wait` are then called there (the engine turns them into signals).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rag.library import Library, delete_library
@@ -37,6 +40,10 @@ class LibraryFolders:
         self.embedder = embedder
         self.keys = keys or KeySource()
         self._open: dict[str, Library] = {}
+        # (library, one line): what the engine repaired on the way (a rebuilt search index),
+        # and that another docqa is making the same library (heard at once, not after).
+        self.on_note: Callable[[str, str], None] = lambda name, line: None
+        self.on_wait: Callable[[str, str], None] = lambda name, line: None
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
@@ -58,7 +65,9 @@ class LibraryFolders:
     def open(self, name: str) -> Library:
         lib = self._open.get(name)
         if lib is None:
-            lib = Library(self.root / name, self.embedder, keys=self.keys)
+            lib = Library(self.root / name, self.embedder, keys=self.keys,
+                          notes=lambda line: self.on_note(name, line),
+                          on_wait=lambda line: self.on_wait(name, line))
             self._open[name] = lib
         return lib
 

@@ -6,8 +6,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QToolButton
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.chat_store import ChatStore
 from desktop.chat_view import ChatPanel
@@ -15,12 +24,13 @@ from desktop.documents_panel import DocumentsPanel
 from desktop.engine import Engine
 from desktop.export import FORMATS, export
 from desktop.jobs import Job
+from desktop.library_notices import TITLE, WAITING, Banner, LibraryNotices
 from desktop.library_panel import LibraryPanel
 from desktop.settings import Settings
 from desktop.ui_state import UiState
 from desktop.viewer import SourceViewer
 from desktop.watch import FolderWatcher
-from rag.store.keys import KeyUnavailable
+from desktop.window_menus import build_menus
 
 DEFAULT_LIBRARY = "My documents"
 
@@ -50,7 +60,7 @@ class MainWindow(QMainWindow):
         self.queued: list[tuple[str, list[Path]]] = []
         # Watched folders that changed while a job ran, as (library, folder): synced next.
         self.sync_queued: list[tuple[str, Path]] = []
-        self.setWindowTitle("docqa — private document Q&A")
+        self.setWindowTitle(TITLE)
         self.setAcceptDrops(True)
         self.resize(1400, 880)
 
@@ -72,7 +82,13 @@ class MainWindow(QMainWindow):
         self.main.setSizes([220, 640, 540])
         self.main.setChildrenCollapsible(False)
         self.main.setContentsMargins(6, 4, 6, 0)
-        self.setCentralWidget(self.main)
+        self.banner = Banner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(6, 4, 6, 0)
+        column.addWidget(self.banner)
+        column.addWidget(self.main, 1)
+        self.setCentralWidget(central)
         self.splitters = {"main": self.main, "middle": self.middle}
 
         self.model_label = QLabel(engine.model_state)
@@ -87,8 +103,11 @@ class MainWindow(QMainWindow):
         settings_btn.setToolTip("Model, threads, GPU, context size, passages, watched folders (Ctrl+,)")
         settings_btn.clicked.connect(self.settings_requested.emit)
         self.statusBar().addPermanentWidget(settings_btn)
-        engine.model_state_changed.connect(self.model_label.setText)
+        engine.model_state_changed.connect(self._on_model_state)
         engine.library_changed.connect(self._on_library_changed)
+        engine.library_noted.connect(self._on_library_noted)
+        engine.library_waiting.connect(lambda name, _line: self.statusBar().showMessage(WAITING.format(name=name)))
+        engine.runner.unhandled.connect(lambda job: self.statusBar().showMessage(f"{job.name}: {job.error}", 15_000))
         self.libraries.selected.connect(self._on_library_selected)
         self.libraries.deleting.connect(self._on_library_deleting)
         self.documents.add_requested.connect(self.choose_files)
@@ -98,7 +117,8 @@ class MainWindow(QMainWindow):
         self.chat.export_requested.connect(self.export_chat)
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self._on_watched_changed)
-        self._build_menus()
+        self.notices = LibraryNotices(self, self.banner, self.documents, build_menus(self))
+        self._on_model_state()
         if ui_state is not None:
             ui_state.restore(self, self.splitters)
         if open_last:
@@ -118,47 +138,33 @@ class MainWindow(QMainWindow):
             self.libraries.blockSignals(False)
         self.statusBar().showMessage(f"Opening {name}…")
         job = self.engine.runner.submit(f"Opening {name}", f"ingest:{name}", lambda ctx: self.engine.folders.open(name))
-        job.ended.connect(self._on_last_library_opened)
+        job.failed.connect(lambda _reason: self._on_last_library_opened(job))
+        job.finished.connect(lambda _lib: self._on_last_library_opened(job))
         return job
 
-    def _on_last_library_opened(self) -> None:
-        self.statusBar().clearMessage()
-        self._on_library_selected(self.libraries.current())  # the user may have picked another
+    def _on_last_library_opened(self, job: Job) -> None:
+        if self.statusBar().currentMessage().startswith("Opening "):  # not a note said meanwhile
+            self.statusBar().clearMessage()
+        name = self.libraries.current()  # the user may have picked another meanwhile
+        if job.outcome == "failed" and name == self._settings().last_library:
+            # Said once, from the job's error; opening it again here would only fail again.
+            self.notices.open_failed(name, job.exception or RuntimeError(job.error))
+            name = ""
+        self._on_library_selected(name)
+
+    def _on_model_state(self) -> None:
+        # Full reasons (builds skipped, why a model failed) in the tooltip and Settings › Model.
+        self.model_label.setText(self.engine.model_summary)
+        self.model_label.setToolTip(self.engine.model_state)
+
+    def _on_library_noted(self, name: str, line: str) -> None:
+        self.notices.noted(name, line)
 
     def set_embedder_state(self, text: str) -> None:
         self.embedder_label.setText(text)
         self.embedder_label.setToolTip("Where the embedding model runs (search and adding documents)")
 
-    # -- menus and shortcuts --------------------------------------------------------------
-    def _action(self, menu_name: str, text: str, slot: Callable[[], object], keys: QKeySequence | QKeySequence.StandardKey | str = "") -> QAction:
-        menu = self._menus.get(menu_name) or self.menuBar().addMenu(menu_name)
-        self._menus[menu_name] = menu
-        action = QAction(text, self)
-        if keys:
-            action.setShortcut(QKeySequence(keys))
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        self._menus: dict[str, QMenu] = {}
-        self._action("&File", "Add files…", self.choose_files, QKeySequence.StandardKey.Open)
-        self._action("&File", "Add a folder…", self.choose_folder)
-        self._action("&File", "Export chat…", lambda: self.export_chat("chat"))
-        self._action("&File", "Settings…", self.settings_requested.emit, "Ctrl+,")
-        self._action("&File", "Quit", self.close, QKeySequence.StandardKey.Quit)
-        self._action("&Chat", "New chat", self.chat.new_chat, "Ctrl+N")
-        self._action("&Chat", "Ask", self.chat.ask, "Ctrl+Return")
-        self._action("&Chat", "Stop", self.stop, "Esc")
-        self._action("&Chat", "Copy answer", self.chat.copy_last_answer, "Ctrl+Shift+C")
-        self._action("&Documents", "Filter", self._focus_filter, QKeySequence.StandardKey.Find)
-        self._action("&Documents", "Sync with folders", self.sync_library, "F5")
-        delete = QShortcut(QKeySequence.StandardKey.Delete, self.documents.table)
-        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        delete.activated.connect(self.documents.request_remove)
-        self._action("&Help", "Where is my data?", self.about_requested.emit)
-
-    def _focus_filter(self) -> None:
+    def focus_filter(self) -> None:
         self.documents.filter.setFocus()
         self.documents.filter.selectAll()
 
@@ -168,19 +174,25 @@ class MainWindow(QMainWindow):
 
     # -- libraries ---------------------------------------------------------------------------
     def _on_library_selected(self, name: str) -> None:
-        store = None
+        store, lib = None, None
         if name:
             try:
-                store = ChatStore(self.engine.folders.path(name), self.engine.folders.open(name).files)
-            except KeyUnavailable as err:  # no passphrase, or a wrong one: the library stays shut
-                QMessageBox.warning(self, "Library locked", f"“{name}” was not opened: {err}.")
-                name = ""
+                lib = self.engine.folders.open(name)
+                store = ChatStore(self.engine.folders.path(name), lib.files, read_only=lib.read_only)
+            except Exception as err:  # noqa: BLE001 (damaged, locked, busy: said, and the app goes on)
+                self.notices.open_failed(name, err)
+                name, lib = "", None
         self.library = name
         self._settings().last_library = name
+        self.notices.show_library(lib)
         self.documents.result_label.clear()
         self.chat.set_library(name, store)
         self.refresh_documents()
-        self.watcher.watch(self._settings().watched_folders if name else [])
+        self.watcher.watch(self._settings().watched_folders if name and not self.read_only else [])
+
+    @property
+    def read_only(self) -> bool:
+        return self.notices.read_only
 
     def _on_library_deleting(self, name: str) -> None:
         self.queued = [(lib, paths) for lib, paths in self.queued if lib != name]
@@ -219,6 +231,9 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: list[Path]) -> Job | None:
         """Ingest ``paths`` into the selected library, or queue them behind a running ingest."""
+        if self.read_only:
+            self.statusBar().showMessage("Nothing was added: this library is read-only here.", 8000)
+            return None
         if not self.library:
             self.libraries.create_library(DEFAULT_LIBRARY)  # selects it
         if self.documents.job is not None:
@@ -237,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def sync_folder(self, folder: Path) -> Job | None:
         """Bring the selected library in line with ``folder`` (after the running job)."""
-        if not self.library:
+        if not self.library or self.read_only:
             return None
         if self.documents.job is not None:
             if (self.library, folder) not in self.sync_queued:  # one sync covers every change
@@ -247,7 +262,7 @@ class MainWindow(QMainWindow):
 
     def sync_library(self) -> Job | None:
         """Bring the selected library in line with every folder and file it was built from."""
-        if not self.library or self.documents.job is not None:
+        if not self.library or self.documents.job is not None or self.read_only:
             return None
         return self._track(self.engine.sync(self.library))
 
@@ -310,6 +325,8 @@ class MainWindow(QMainWindow):
             self.add_paths([Path(folder)])
 
     def remove_documents(self, ids: list[int]) -> None:
+        if self.read_only:
+            return
         n = len(ids)
         answer = QMessageBox.question(
             self, "Remove documents",

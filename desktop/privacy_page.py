@@ -52,7 +52,9 @@ class PrivacyPage(QWidget):
         layout.addLayout(row)
         layout.addStretch(1)
         enabled = library is not None
-        self.keep_text.setEnabled(enabled)
+        self.keep_text.setEnabled(enabled and not library.read_only)  # type: ignore[union-attr]
+        if library is not None and library.read_only:
+            self.keep_text.setToolTip("This library is read-only here: its settings cannot be changed.")
         self.verify.setEnabled(enabled)
         if library is not None:
             self.keep_text.setChecked(library.logs_question_text)
@@ -70,5 +72,5 @@ class PrivacyPage(QWidget):
 
     def apply(self) -> None:
         """Save what was changed here (called when the dialog is accepted)."""
-        if self.library is not None:
+        if self.library is not None and not self.library.read_only:
             self.library.set_logs_question_text(self.keep_text.isChecked())

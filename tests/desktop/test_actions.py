@@ -54,7 +54,7 @@ def test_filter_box_filters_the_table(qtbot, window, tmp_path: Path, sample_pdf:
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     drop_and_wait(qtbot, window, [sample_pdf, empty])
-    window._focus_filter()
+    window.focus_filter()
     qtbot.keyClicks(window.documents.filter, "failed")
     assert window.documents.proxy.rowCount() == 1
     assert window.documents.proxy.index(0, 0).data() == "empty.pdf"
