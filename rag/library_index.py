@@ -16,6 +16,7 @@ from rag.store.index_repair import (
     INDEX_DIR,
     MISSING,
     GuardedIndex,
+    passages,
     rebuild,
     sound,
     tidy,
@@ -56,7 +57,7 @@ class IndexUpkeep:
             return
         chunks = self.manifest.count_chunks()
         if chunks and not (folder / CHROMA_FILE).exists():
-            self._note(MISSING.format(n=self._rebuild_index()))
+            self._note(MISSING.format(n=passages(self._rebuild_index())))
             return
         for doc_id in self.manifest.documents_with_status(DocStatus.INDEXING):
             self.index.delete_document(doc_id)
@@ -76,7 +77,7 @@ class IndexUpkeep:
             self._new_generation()  # other processes reopen the new index, not the old files
         finally:
             self.lock.release()
-        self._note(DAMAGED.format(n=n))
+        self._note(DAMAGED.format(n=passages(n)))
         return self.index.inner
 
     def rebuild_index(self, force: bool = False, progress: ProgressCallback | None = None) -> int:

@@ -27,8 +27,12 @@ INDEX_DIR = "index"
 NEW_DIR = "index.new"  # a rebuild in progress; swapped in only when complete
 OLD_DIR = "index.old"  # the index being replaced; removed once the new one is in place
 CHROMA_FILE = "chroma.sqlite3"
-DAMAGED = "The search index was damaged and has been rebuilt from the library ({n} passages)."
-MISSING = "The search index was missing and has been rebuilt from the library ({n} passages)."
+DAMAGED = "The search index was damaged and has been rebuilt from the library ({n})."
+MISSING = "The search index was missing and has been rebuilt from the library ({n})."
+
+
+def passages(n: int) -> str:
+    return f"{n:,} passage" + ("" if n == 1 else "s")
 
 T = TypeVar("T")
 
