@@ -54,6 +54,10 @@ def cpu_library_problems(internal: Path) -> list[str]:
         return out  # objdump reads ELF here; other platforms' builds are checked on their build machines
     if shutil.which("objdump") is None:
         return ["objdump is needed to check the llama.cpp CPU libraries (apt-get install binutils)"]
+    # A copy at the top of _internal is on the bootloader's LD_LIBRARY_PATH and would be
+    # loaded by every build in place of its own.
+    out += [f"{p.name} at the top of the bundle would shadow each llama.cpp build's own copy"
+            for p in sorted(internal.glob("lib*.so*")) if p.name.startswith(("libggml", "libllama", "libmtmd"))]
     for folder in folders:
         try:
             info = json.loads((folder / "variant.json").read_text(encoding="utf-8"))

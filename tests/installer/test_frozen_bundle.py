@@ -81,3 +81,23 @@ def test_a_damaged_bundled_model_is_one_line_not_a_traceback(tmp_path: Path) -> 
     assert r.returncode == 1
     assert "The installed language model is damaged" in r.stderr and "reinstall docqa" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_each_llama_build_in_the_bundle_loads_its_own_ggml(tmp_path: Path) -> None:
+    """The frozen app's probe helper, pointed at each CPU build, loads that build's own CPU
+    backend (LD_DEBUG shows the file): a copy at the top of _internal, on the bootloader's
+    LD_LIBRARY_PATH, once made every build run the baseline's under its own name."""
+    from rag.ask.llama_probe import probe_model
+
+    model = probe_model(tmp_path)
+    internal = BUNDLE / "_internal"
+    folders = [internal / "llama_cpp" / "lib", *sorted((internal / "llama_libs").glob("cpu*"))]
+    assert len(folders) >= 2, folders
+    for folder in folders:
+        env = dict(os.environ, DOCQA_CHILD="llama-probe", LD_DEBUG="libs")
+        arg = "" if folder.parent.name == "llama_cpp" else str(folder)
+        r = subprocess.run([str(BUNDLE / "docqa"), arg, str(model)], capture_output=True, text=True, env=env,
+                           timeout=300)
+        loaded = [line.split("calling init: ", 1)[1].strip() for line in r.stderr.splitlines()
+                  if "calling init: " in line and "libggml-cpu" in line]
+        assert loaded == [str(folder / "libggml-cpu.so.0")], (folder, loaded, r.returncode)
