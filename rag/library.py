@@ -308,7 +308,10 @@ class Library(IndexUpkeep, Questions):
         """Documents matching a name as listed, an absolute path, or a base name."""
         docs = self.documents()
         p = Path(ref).expanduser()
-        absolute = str(p.resolve()) if p.exists() else ""
+        try:
+            absolute = str(p.resolve()) if p.exists() else ""
+        except (OSError, ValueError):  # a path this account may not look into, a NUL: not a file here
+            absolute = ""
         exact = [d for d in docs if d.name == ref or d.path == ref or (absolute and d.path == absolute)]
         if exact:
             return exact

@@ -130,12 +130,14 @@ def probe_cpu(build: Build, model: Path, timeout: float = PROBE_TIMEOUT_S) -> di
 
 
 def cache_dir() -> Path:
+    """Where the choice and the probe's model are kept: docqa's own (private) data folder,
+    never a home-directory cache; ``DOCQA_CACHE_DIR`` overrides (tests share one)."""
     env = os.environ.get("DOCQA_CACHE_DIR")
     if env:
         return Path(env)
-    from platformdirs import user_cache_dir
+    from rag.paths import data_dir
 
-    return Path(user_cache_dir("docqa", appauthor=False))
+    return data_dir() / "cache"
 
 
 def _fingerprint(builds: list[Build]) -> str:

@@ -261,6 +261,9 @@ def cmd_key(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from rag.frozen import run_child_if_requested
+
+    run_child_if_requested()  # started as a helper (the llama.cpp probe, the parser): that, and exit
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,

