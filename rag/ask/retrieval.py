@@ -110,6 +110,15 @@ class HybridRetriever:
         ranked = [c for c in best if c in chunks][:k]
         return [_passage(chunks[c], scores[c] - _SCOPED) for c in ranked]
 
+    def similarities(self, documents: Sequence[int], qvec: np.ndarray) -> dict[int, float]:
+        """Cosine of ``qvec`` to each passage of ``documents`` (chunk id -> cosine), from the
+        vectors stored at ingest: nothing is embedded."""
+        ids, vecs, _docs = self._doc_vectors([int(d) for d in documents])
+        if not len(ids):
+            return {}
+        sims = vecs @ np.asarray(qvec, dtype=np.float32)
+        return dict(zip(ids.tolist(), sims.tolist()))
+
     def named_documents(self, query: str) -> dict[int, float]:
         """The documents a question names: doc id -> how well (0-1); empty if none."""
         return self.find_documents(query)[0]
