@@ -25,6 +25,7 @@ from rag.ingest.pipeline import IngestPipeline, ProgressCallback
 from rag.ingest.sync import Syncer, SyncReport, exclude, remember
 from rag.library_index import IndexUpkeep
 from rag.library_questions import Gate, Questions
+from rag.library_review import Review
 from rag.models.embedder import SentenceTransformerEmbedder
 from rag.privacy import egress
 from rag.privacy.audit import AUDIT_FILE, AuditLog
@@ -60,7 +61,7 @@ GENERATION_KEY = "write_generation"  # changes with every write session, whoever
 TEMP_DIR = ".tmp"  # parsers' scratch files, inside the library and removed after each ingest
 
 
-class Library(IndexUpkeep, Questions):
+class Library(IndexUpkeep, Questions, Review):
     def __init__(
         self,
         root: Path,
@@ -328,6 +329,8 @@ class Library(IndexUpkeep, Questions):
                 self.manifest.delete_document(doc_id)
                 for member in [doc_id, *family]:
                     self.index.delete_document(member)
+            # Review cells quote the document: they go with it (its row leaves every grid).
+            self.grids.prune(set(self._shas().values()))
         self.audit.record("documents removed", ids=[int(d) for d in doc_ids])
 
     def set_logs_question_text(self, on: bool) -> None:

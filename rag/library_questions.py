@@ -48,10 +48,11 @@ class Questions:
     audit: AuditLog
     refresh: Callable[[], None]
 
-    def search(self, query: str, k: int = 8) -> list[Passage]:
+    def search(self, query: str, k: int = 8, documents: Sequence[int] | None = None) -> list[Passage]:
+        """Passages that answer ``query``; with ``documents`` (ids), from those only."""
         self.refresh()
         self._record_question("search", query)
-        return self.retriever.search(query, k)
+        return self.retriever.search(query, k, documents)
 
     def _record_question(self, event: str, text: str) -> None:
         """A keyed hash of the question; its text too, sealed, if the user opted in."""
@@ -81,13 +82,13 @@ class Questions:
                 return whole
         return quotes, rel
 
-    def quotes_first(self, question: str, *, k: int = 8) -> list[Quote]:
+    def quotes_first(self, question: str, *, k: int = 8, documents: Sequence[int] | None = None) -> list[Quote]:
         """The quotes an answer to ``question`` starts with, found without a language model
         (empty when the answer will decline): shown before any model is loaded, and all a
         user gets when none can be. :meth:`ask` numbers its quotes the same way."""
         if self.manifest.count_chunks() == 0:
             return []
-        passages = self.retriever.search(question, k)
+        passages = self.retriever.search(question, k, documents)
         quotes, rel = self.quote(question, passages)
         return quotes if passages and self.answerable(question, rel) else []
 
@@ -115,16 +116,17 @@ class Questions:
         on_quotes: Callable[[list[Quote]], None] | None = None,
         cancel: CancelToken | None = None,
         max_tokens: int = 512,
+        documents: Sequence[int] | None = None,
     ) -> Answer:
         """Retrieve, quote, then generate. ``on_quotes`` receives the verbatim quotes (or an
         empty list when the answer declines) before generation starts; ``on_token`` each
-        generated piece."""
+        generated piece. With ``documents`` (ids) the answer comes from those only."""
         self._record_question("question", question)
         if self.manifest.count_chunks() == 0:
             if on_quotes is not None:
                 on_quotes([])
             return Answer(EMPTY_LIBRARY, [], generator.backend, grounded=False)
-        passages = self.retriever.search(question, k)
+        passages = self.retriever.search(question, k, documents)
         first, rel = self.quote(question, passages)
         if not passages or not self.answerable(question, rel):
             # Nothing here answers it: say so rather than let a model invent an answer.

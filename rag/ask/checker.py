@@ -18,6 +18,7 @@ from rag.text import STOPWORDS, stem
 from rag.types import SentenceCheck, Support
 
 _CITE = re.compile(r"\[(\d{1,2})\]")
+_DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # The keyword search's stop words, plus what answers say about their own sources.
 _STOP = STOPWORDS | frozenset(
@@ -53,6 +54,10 @@ def check_sentence(sentence: str, sources: Mapping[int, SourceFacts]) -> tuple[S
         return Support.SUPPORTED, cited, "says the documents do not state it"
     fs = facts(plain)
     words = content_words(plain)
+    if not words:
+        # "12." or "$5,000." says a value but not what it is the value of: a number that
+        # happens to be in the source (a clause number, another amount) would vouch for it.
+        return Support.UNSUPPORTED, cited, "does not say what it answers — check"
 
     def holds(n: int) -> tuple[list[Fact], float]:
         src = sources[n]
@@ -134,8 +139,9 @@ def check_answer(text: str, sources: Mapping[int, str]) -> list[SentenceCheck]:
     out: list[SentenceCheck] = []
     for a, b in _sentences(text):
         sentence = text[a:b]
-        if not content_words(_plain(sentence)) and not facts(_plain(sentence)):
-            continue  # "Yes." or a bare "[1]": nothing to check here
+        plain = _plain(sentence)
+        if not content_words(plain) and not _DIGIT.search(plain):
+            continue  # "Yes." or a bare "[1]": no claim to check (never marked supported)
         verdict, ns, reason = check_sentence(sentence, parsed)
         out.append(SentenceCheck(a, b, sentence, verdict, ns, reason))
     return out

@@ -50,6 +50,20 @@ _COMMON_CAPS = frozenset(
     documents page""".split()
 )
 
+# Numbers that only number something: a clause or list item opening a line ("12.", "12.1 A
+# copy...", "(3) the"), a reference ("Section 12", "clause 4.2(b)", "page 3", "§ 5") or a
+# page number on a line of its own ("- 12 -", "Page 3 of 9"). They say where, not how much:
+# "12." does not answer "how many vacation days" because clause 12 mentions the handbook.
+_ENUMERATOR = re.compile(
+    # a line opening with "12.", "12)", "(3)", "12.1" or "12 GOVERNING LAW"
+    r"^[^\S\n]*\(?(\d{1,3}(?:[.)](?=[^\S\n]|$)|(?:\.\d{1,3})+\.?(?=[^\S\n]+[A-Z(\"“]|[^\S\n]*$)|(?=[^\S\n]+[A-Z]{2})))"
+    # "Section 12", "clause 4.2(b)", "page 3", "§ 5", "Exhibit 2"
+    r"|(?i:\b(?:sections?|clauses?|articles?|paragraphs?|paras?|pages?|pp?|schedules?|exhibits?"
+    r"|annex(?:es)?|appendix|appendices|items?|rules?|subsections?)\b|§+|¶)\.?[^\S\n]*\(?(\d{1,3}(?:\.\d{1,3})*)"
+    # a page number on its own line: "- 12 -"
+    r"|^[^\S\n]*[-–][^\S\n]*(\d{1,4})[^\S\n]*[-–][^\S\n]*$",
+    re.M,
+)
 _NUM = re.compile(r"(?<![\w.])\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.])\$?\d+(?:\.\d+)?")
 _WORDNUM = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _CAPWORD = re.compile(r"\b[A-Z][A-Za-z&'-]+(?:\s+(?:of\s+)?[A-Z][A-Za-z&'-]+)*")
@@ -87,10 +101,22 @@ def _unit(text: str, at: int) -> str:
     return u if u in _UNITS else ""
 
 
+def _enumerators(text: str) -> set[int]:
+    """Where the numbers that only number a clause, list item or page start."""
+    out: set[int] = set()
+    for m in _ENUMERATOR.finditer(text):
+        g = next(i for i in (1, 2, 3) if m.group(i) is not None)
+        out.add(m.start(g))
+    return out
+
+
 def numbers(text: str) -> list[Fact]:
-    """Numbers in ``text`` with their units: "thirty (30) days" gives 30 days (once)."""
+    """Numbers in ``text`` with their units: "thirty (30) days" gives 30 days (once).
+    Clause, section, list and page numbers are left out: they state nothing."""
     out: list[Fact] = []
-    found = [(m.start(), m.end(), _number(m.group(0)), m.group(0)) for m in _NUM.finditer(text)]
+    skip = _enumerators(text)
+    found = [(m.start(), m.end(), _number(m.group(0)), m.group(0)) for m in _NUM.finditer(text)
+             if m.start() not in skip and m.start() - 1 not in skip]
     found += [(m.start(), m.end(), str(_NUMBER_WORDS[m.group(1).lower()]), m.group(0))
               for m in _WORDNUM.finditer(text)]
     for _a, b, value, raw in sorted(found):

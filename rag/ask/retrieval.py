@@ -64,12 +64,16 @@ class HybridRetriever:
         self.scorer = DocumentScorer(manifest)
         self._vectors: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
-    def search(self, query: str, k: int = 8) -> list[Passage]:
+    def search(self, query: str, k: int = 8, documents: Sequence[int] | None = None) -> list[Passage]:
+        """The ``k`` passages that best answer ``query``; with ``documents`` (ids), only
+        theirs, on both the keyword and the vector side."""
         cfg = self.config
         query = query.strip()
         if not query:
             return []
         n = max(cfg.candidates, k)
+        if documents is not None:
+            return self.search_in(query, documents, k)
         named, clause = self.find_documents(query) if cfg.scope else ({}, query)
         # With a named document, one embedding of the clause part serves both searches:
         # other documents' passages then follow by what they say about that clause.
@@ -84,6 +88,36 @@ class HybridRetriever:
         if not named and cfg.spread < 1.0:
             ranked = _spread(ranked, fused, {c: chunks[c].doc_id for c in ranked}, cfg.spread)
         return [_passage(chunks[c], fused[c]) for c in ranked[:k]]
+
+    def search_in(self, query: str, documents: Sequence[int], k: int = 8,
+                  qvec: np.ndarray | None = None) -> list[Passage]:
+        """Passages of ``documents`` only, ranked the way a named document's passages are
+        (:meth:`_scoped`): the user chose them, so nothing else is searched. ``qvec`` is
+        ``query``'s embedding when the caller has it already (a review column: one
+        embedding for every document)."""
+        cfg = self.config
+        if not documents or not query.strip():
+            return []
+        clause = query
+        if qvec is None and cfg.scope:
+            # Words naming one of the chosen documents say which, not what: ranked without them.
+            named, rest = self.find_documents(query)
+            clause = rest if named and set(named) & set(documents) and rest.strip() else query
+        vec = self.embedder.embed_query(clause) if qvec is None else qvec
+        scores = self._scoped(clause, {int(d): 1.0 for d in documents}, vec, max(cfg.candidates, k))
+        best = sorted(scores, key=lambda c: scores[c], reverse=True)[: k * 2]
+        chunks = self.manifest.chunks_by_id(best)  # drops ids of documents not ready
+        ranked = [c for c in best if c in chunks][:k]
+        return [_passage(chunks[c], scores[c] - _SCOPED) for c in ranked]
+
+    def similarities(self, documents: Sequence[int], qvec: np.ndarray) -> dict[int, float]:
+        """Cosine of ``qvec`` to each passage of ``documents`` (chunk id -> cosine), from the
+        vectors stored at ingest: nothing is embedded."""
+        ids, vecs, _docs = self._doc_vectors([int(d) for d in documents])
+        if not len(ids):
+            return {}
+        sims = vecs @ np.asarray(qvec, dtype=np.float32)
+        return dict(zip(ids.tolist(), sims.tolist()))
 
     def named_documents(self, query: str) -> dict[int, float]:
         """The documents a question names: doc id -> how well (0-1); empty if none."""

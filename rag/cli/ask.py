@@ -8,7 +8,7 @@ import json
 import sys
 
 from rag.cancel import CancelToken
-from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK
+from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, chosen_documents
 from rag.cli.common import open_library as _open
 from rag.cli.text import place, refused, shown
 from rag.paths import models_dir
@@ -24,6 +24,7 @@ def ask(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     lib = _open(args)
     try:
+        documents = chosen_documents(lib, getattr(args, "document", None))
         already: list[list[Quote]] = []
 
         def show_quotes(quotes: list[Quote]) -> None:
@@ -46,7 +47,7 @@ def ask(args: argparse.Namespace) -> int:
         # Quotes need no model: they are found and shown first, so that a model that is
         # slow to load, damaged or unable to run on this computer still leaves the answer's
         # evidence on the screen.
-        early = lib.quotes_first(args.question, k=args.k)
+        early = lib.quotes_first(args.question, k=args.k, documents=documents)
         if not args.json:
             show_quotes(early)
         already.append(early)
@@ -69,7 +70,8 @@ def ask(args: argparse.Namespace) -> int:
 
         try:
             ans = lib.ask(args.question, gen, k=args.k, on_token=None if args.json else stream,
-                          on_quotes=None if args.json else show_quotes, cancel=cancel)
+                          on_quotes=None if args.json else show_quotes, cancel=cancel,
+                          documents=documents)
         except KeyboardInterrupt:
             cancel.set()
             print("\n[stopped]")

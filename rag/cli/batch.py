@@ -63,7 +63,7 @@ def _parse(number: int, line: str) -> Line:
     return Line(number, None if problem else q, problem)
 
 
-def run(lib: Library, path: Path, k: int) -> bool:
+def run(lib: Library, path: Path, k: int, documents: list[int] | None = None) -> bool:
     """Answer each line of ``path`` on stdout; False if a line could not be answered."""
     all_ok = True
     for line in read_lines(path):
@@ -74,6 +74,6 @@ def run(lib: Library, path: Path, k: int) -> bool:
             print(json.dumps({"query": None, "results": [], "error": line.error, "line": line.number}),
                   flush=True)
             continue
-        res = [p.to_json() for p in lib.search(line.query, k)]
+        res = [p.to_json() for p in lib.search(line.query, k, documents)]
         print(json.dumps({"query": line.query, "results": res}), flush=True)
     return all_ok

@@ -45,3 +45,23 @@ def open_library(args: argparse.Namespace) -> Library:
     return Library(args.library or default_library(), keys=KeySource(ask_passphrase), migration=migration_progress,
                    lock_timeout=args.wait, on_wait=lambda message: print(message, file=sys.stderr, flush=True),
                    notes=lambda line: print(line, file=sys.stderr, flush=True))
+
+
+def chosen_documents(lib: Library, refs: list[str] | None) -> list[int] | None:
+    """The ids of the documents ``--document`` names (None when it names none); one line
+    on stderr and :class:`SystemExit` (exit 1) for a name that is not in the library."""
+    if not refs:
+        return None
+    from rag.cli.text import shown
+
+    ids: list[int] = []
+    for ref in refs:
+        try:
+            found = lib.find(ref)
+        except (OSError, ValueError):  # a NUL, a name too long for the system: not a file
+            found = []
+        if not found:
+            print(f"error: not in the library: {shown(ref)}", file=sys.stderr)
+            raise SystemExit(EXIT_ERROR)
+        ids.extend(d.id for d in found if d.id not in ids)
+    return ids

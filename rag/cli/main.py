@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rag  # noqa: F401  (offline switches first)
-from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+from rag.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, chosen_documents
 from rag.cli.common import open_library as _open
 from rag.cli.text import MAX_K, Parser, int_in, place, refused, seconds, shown
 from rag.paths import default_library, models_dir
@@ -41,12 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="find passages")
     p.add_argument("query", nargs="?")
     p.add_argument("--batch", type=Path, help="JSONL file of {\"query\": ...} lines")
+    p.add_argument("--document", action="append", metavar="FILE", help="search only this document (repeatable)")
     p.add_argument("-k", type=int_in(1, MAX_K), default=8, help="passages to show (1 to 1,000)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--document", action="append", metavar="FILE", help="answer from this document only (repeatable)")
     p.add_argument("--model", type=Path, help="a GGUF file (default: the bundled Gemma 3 270M)")
     p.add_argument("-k", type=int_in(1, MAX_K), default=8, help="passages to retrieve (1 to 1,000)")
     p.add_argument("--ctx", type=int_in(512, 131_072), default=4096, help="context window in tokens")
@@ -72,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_parser("verify", help="check that no entry was edited, removed or reordered (exit 1 if so)")
     q = a.add_parser("questions", help="keep questions' text in the log (sealed), or only a keyed hash")
     q.add_argument("keep", choices=["text", "hash"])
+
+    from rag.cli.review import add_parser as review_parser
+
+    review_parser(sub)
 
     p = sub.add_parser("key", help="where the library's key is kept")
     p.add_argument("store", choices=["passphrase", "keychain"],
@@ -152,11 +158,12 @@ def cmd_search(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     lib = _open(args)
     try:
+        documents = chosen_documents(lib, args.document)
         if args.batch:
             from rag.cli import batch as cli_batch
 
-            return EXIT_OK if cli_batch.run(lib, args.batch, args.k) else EXIT_PARTIAL
-        passages = lib.search(args.query, args.k)
+            return EXIT_OK if cli_batch.run(lib, args.batch, args.k, documents) else EXIT_PARTIAL
+        passages = lib.search(args.query, args.k, documents)
     finally:
         lib.close()
     if args.json:
@@ -254,6 +261,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return audit(args)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from rag.cli.review import review
+
+    return review(args)
+
+
 def cmd_key(args: argparse.Namespace) -> int:
     from rag.cli.privacy import key
 
@@ -267,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,
-                "sync": cmd_sync, "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key}
+                "sync": cmd_sync, "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key,
+                "review": cmd_review}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from rag.ingest.attachments import SEPARATOR
 from rag.ingest.profiles import PROFILE_VERSION, DocProfile, extract_profile
 from rag.store.chunks import ChunkQueries, StoredChunk
 from rag.store.database import MigrationProgress, open_database
+from rag.store.grids import GRID_SCHEMA
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
 
 __all__ = ["SCHEMA_VERSION", "FileState", "Manifest", "StoredChunk"]
@@ -147,6 +148,8 @@ class Manifest(ChunkQueries):
             # The few pages read by OCR, without reading every page's text (documents()).
             self._db.execute("CREATE INDEX IF NOT EXISTS pages_by_ocr ON pages(doc_id, number, ocr_confidence)"
                              " WHERE ocr_confidence IS NOT NULL")
+            # Review grids (rag/store/grids.py): new tables, nothing to convert.
+            self._db.executescript(GRID_SCHEMA)
             # Profiles read by an older extractor are read again: it is cheap, and better
             # profiles find documents better.
             if self.get_meta("profile_version") != str(PROFILE_VERSION):

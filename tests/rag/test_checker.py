@@ -88,3 +88,44 @@ def test_a_number_found_in_another_clause_does_not_excuse_a_contradiction() -> N
         (check,) = check_answer(sentence, sources)
         assert check.verdict is Support.CONTRADICTED and check.sources == (1,), check
         assert "thirty days" in check.reason
+
+
+# -- numbers that only number a clause, and answers that do not say what they answer ----
+HANDBOOK = ("12. PROCEDURES\n12.1 A copy of the Company's disciplinary, dismissal and grievance "
+            "procedures are set out in its employee handbook")
+
+
+def test_a_clause_number_answers_nothing() -> None:
+    # The held-out case: "How many vacation days does the employee handbook allow per year?"
+    for answer_text in ["12.", "12 [1].", "12"]:
+        checks = check_answer(answer_text, {1: HANDBOOK})
+        assert [c.verdict for c in checks] == [Support.UNSUPPORTED], (answer_text, checks)
+    # With words that the clause does hold, "12" is still only its number.
+    (check,) = check_answer("The employee handbook sets out 12 grievance procedures [1].", {1: HANDBOOK})
+    assert check.verdict is Support.UNSUPPORTED and "12" in check.reason
+
+
+@pytest.mark.parametrize("source", [
+    "Section 12 of the employee handbook sets out the grievance procedures.",
+    "The grievance procedures are set out in clause 12 of the employee handbook.",
+    "The grievance procedures are in the employee handbook, page 12.",
+    "(12) the employee handbook sets out the grievance procedures",
+    "- 12 -\nThe employee handbook sets out the grievance procedures.",
+])
+def test_section_page_and_list_numbers_support_nothing(source: str) -> None:
+    (check,) = check_answer("The employee handbook sets out 12 grievance procedures [1].", {1: source})
+    assert check.verdict is Support.UNSUPPORTED, (source, check)
+
+
+def test_a_number_the_source_states_still_supports() -> None:
+    source = "12.1 Each employee is entitled to 12 days of paid vacation per year under the employee handbook."
+    (check,) = check_answer("The employee handbook allows 12 days of paid vacation per year [1].", {1: source})
+    assert check.verdict is Support.SUPPORTED
+    # A clause reference in the answer is not a claim about amounts.
+    (check,) = check_answer("Clause 12.1 gives each employee 12 days of paid vacation [1].", {1: source})
+    assert check.verdict is Support.SUPPORTED
+
+
+@pytest.mark.parametrize("answer_text", ["12.", "Yes.", "No [1].", "$1,500,000.", "30 [2]", "Yes, 30 [2]."])
+def test_a_bare_value_is_never_supported(answer_text: str) -> None:
+    assert all(c.verdict is not Support.SUPPORTED for c in check_answer(answer_text, SOURCES))

@@ -1,0 +1,150 @@
+"""One cell of a review: one column's question inside one document only, decided found
+or not stated.
+
+The library-level gate asks "does this library know about it?"; a cell must answer
+"does *this* document say it?". Scores alone cannot: the nearest clause about competition
+in a contract without a non-compete still scores well against "is a party restricted from
+competing?", because every contract talks about its parties' business. So a cell is found
+only when its quotes hold the column's *cue* (the wording a document uses when it says
+it: "governed by ... laws", "assign", "insurance"; :mod:`rag.ask.review.columns`) and its
+best quote scores at least the kind's threshold. Both depend on the document and the
+question alone, so a cached cell stays right when other documents come and go (a
+threshold drawn from the matter's spread would change finished cells when one is added).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.ask.quotes import QuotePicker
+from rag.ask.retrieval import HybridRetriever
+from rag.ask.review.columns import Column, Kind, kind_of, own_cues
+from rag.ask.review.extract import short_answer
+from rag.protocols import Embedder
+from rag.types import Passage, Quote
+
+FOUND, NOT_STATED, FAILED = "found", "not_stated", "failed"
+
+
+@dataclass(frozen=True)
+class DecisionConfig:
+    """Thresholds on a cell's score: the cosine of the column's question to the best
+    passage that holds the cue (the passage vectors stored at ingest), per kind; tuned on
+    half of cuad-dev's contracts (tests/bench/grid_eval.py)."""
+
+    min_score: float = 0.2
+    min_score_unknown: float = 0.35  # a question no kind covers: its topic words are weak cues
+    # Tuned on the even half (by name) of the 37 cuad-dev contracts indexed at the time, two
+    # wordings per column (grid_eval.py --min-score 0 --dump, then --tune): the lowest
+    # threshold that keeps found cells within 0.02 of the most found and no better for
+    # not stated. 0: the cue alone decides (a short document is one passage, whose cosine to
+    # any single question is low).
+    per_kind: dict[str, float] = field(default_factory=lambda: {
+        "governing law": 0.0, "term": 0.0, "renewal": 0.2, "termination for convenience": 0.1,
+        "assignment": 0.0, "change of control": 0.2, "liability cap": 0.0, "exclusivity": 0.0,
+        "non-compete": 0.2, "audit rights": 0.2, "insurance": 0.15})
+    passages: int = 12  # retrieved inside the document, before cue passages are put first
+    short_document: int = 3  # passages: up to this many, no threshold (see CellMaker.cell)
+
+    def threshold(self, kind: Kind | None) -> float:
+        if kind is None:
+            return self.min_score_unknown
+        return self.per_kind.get(kind.name, self.min_score)
+
+
+@dataclass(frozen=True)
+class Cell:
+    doc_id: int
+    column: Column
+    status: str  # FOUND | NOT_STATED | FAILED
+    answer: str
+    quotes: list[Quote]
+    score: float  # cosine of the question to the best passage holding the cue
+    cue: bool  # whether a quote holds the column's cue
+    error: str = ""
+
+    def to_json(self, file: str) -> dict[str, object]:
+        return {"file": file, "column": self.column.name, "status": self.status, "answer": self.answer,
+                "quotes": [q.to_json() for q in self.quotes]}
+
+
+class CachingEmbedder:
+    """The library's embedder, remembering what it embedded lately: a column's question is
+    embedded once for the whole grid, and a sentence quoted for one column of a document
+    is not embedded again for the next."""
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "")
+        self.dimension = inner.dimension  # 0 until the model is loaded: read again after
+        self._queries: dict[str, np.ndarray] = {}
+        self._texts: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = size
+
+    def embed_query(self, text: str) -> np.ndarray:
+        got = self._queries.get(text)
+        if got is None:
+            got = self._queries[text] = np.asarray(self.inner.embed_query(text), dtype=np.float32)
+            self.dimension = len(got)
+        return got
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._texts))
+        if missing:
+            for t, v in zip(missing, np.asarray(self.inner.embed(missing), dtype=np.float32)):
+                self._texts[t] = v
+            while len(self._texts) > self._size:
+                self._texts.popitem(last=False)
+        return np.stack([self._texts[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+
+class CellMaker:
+    """Computes cells: retrieval restricted to the cell's document, the quote picker, the
+    decision and the short answer."""
+
+    def __init__(self, retriever: HybridRetriever, picker: QuotePicker, embedder: CachingEmbedder,
+                 config: DecisionConfig | None = None) -> None:
+        self.retriever = retriever
+        self.picker = picker
+        self.embedder = embedder
+        self.config = config or DecisionConfig()
+
+    def cell(self, doc_id: int, column: Column) -> Cell:
+        kind = kind_of(column.question)
+        cue = re.compile(kind.cues if kind else own_cues(column.question), re.I | re.S)
+        not_cue = re.compile(kind.not_cue, re.I) if kind and kind.not_cue else None
+        qvec = self.embedder.embed_query(column.question)
+        passages = self.retriever.search_in(column.question, [doc_id], self.config.passages, qvec=qvec)
+        # Passages that say it the way documents do come first: the best-scoring passage
+        # about "competition" may be the recitals, the clause that restricts it further down.
+        passages = sorted(passages, key=lambda p: not _has(cue, not_cue, p.text))
+        quotes, _rel = self.picker.pick(column.question, passages)
+        held = [q for q in quotes if _has(cue, not_cue, q.text)]
+        sims = self.retriever.similarities([doc_id], qvec)
+        score = max((sims.get(q.passage.chunk_id, 0.0) for q in held), default=0.0)
+        # A document of a few passages is scored as a whole: its cosine to one question
+        # measures the document, not the clause, so there the cue alone decides.
+        floor = self.config.threshold(kind) if len(sims) > self.config.short_document else 0.0
+        found = bool(held) and score >= floor
+        if not found:
+            return Cell(doc_id, column, NOT_STATED, "", [], score, bool(held))
+        # The quotes that hold the cue lead; the answer is read off the first of them.
+        ordered = held + [q for q in quotes if q not in held]
+        answer = short_answer(kind.answer if kind else "text", held[0].text)
+        return Cell(doc_id, column, FOUND, answer, ordered, score, True)
+
+
+def _has(cue: re.Pattern[str], not_cue: re.Pattern[str] | None, text: str) -> bool:
+    flat = " ".join(text.split())
+    if not_cue is not None:
+        flat = not_cue.sub(" ", flat)
+    return cue.search(flat) is not None
+
+
+def passages_of(cell: Cell) -> list[Passage]:
+    return [q.passage for q in cell.quotes]

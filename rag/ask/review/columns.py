@@ -1,0 +1,146 @@
+"""A review's columns: a name and a question as a reviewer types it, and what kind of
+clause or fact it asks for.
+
+A kind is data, not code: the words that show a question asks for it, the wording a
+document uses when it says it (its *cues*: without one, the document does not state it),
+and the type of short answer (a place, a date, a duration, an amount, yes/no, a list).
+A question that matches no kind is still answered: its cues are then its own topic words.
+Presets are lists of columns, editable by the user like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.ask.quotes import topic_words
+from rag.text import stem
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    question: str
+
+    @classmethod
+    def parse(cls, spec: str) -> Column:
+        """``"NAME=QUESTION"`` (the command line's form); a bare question names itself."""
+        name, sep, question = spec.partition("=")
+        if not sep:
+            return cls(spec.strip()[:40], spec.strip())
+        return cls(name.strip() or question.strip()[:40], question.strip())
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    asks: tuple[str, ...]  # stems (or "stem stem" pairs) that show a question asks for it
+    cues: str  # a regex: how a document says it (case-insensitive)
+    answer: str  # place | date | duration | amount | yesno | list | text
+    not_cue: str = ""  # a regex of wordings that look like a cue but are not ("exclusive jurisdiction")
+
+
+_I = re.IGNORECASE | re.DOTALL
+
+# Cue wordings read from contracts and clinical letters; each stays general (no contract's
+# own wording): a document that never says "assign", "transfer" or "successor" has no
+# anti-assignment clause whatever its score.
+KINDS: tuple[Kind, ...] = (
+    Kind("governing law", ("govern", "law", "jurisdict", "legal system"),
+         r"\bgovern(?:ed|s|ing)?\b.{0,120}?\blaws?\b|\blaws? of (?:the )?(?:state|province|commonwealth|republic)"
+         r"|\bconstrued\b.{0,80}?\blaws?\b|\bgoverning law\b", "place"),
+    Kind("term", ("expir", "term", "end", "last", "durat", "until"),
+         r"\b(?:term|expir\w*|continue|remain)\b.{0,200}?\b(?:years?|months?|anniversary|until|through|"
+         r"\d{4})\b", "date"),
+    Kind("renewal", ("renew", "extend", "extens", "roll"),
+         r"\brenew\w*|\bextend\w*.{0,60}?\b(?:additional|successive|further|another)\b|\bsuccessive\b.{0,40}?"
+         r"\b(?:periods?|terms?|years?)\b|\bevergreen\b", "duration"),
+    Kind("termination for convenience", ("conveni", "without caus", "any reason", "walk away", "cancel",
+                                          "termin"),
+         r"\bterminat\w*\b.{0,250}?(?:\bconvenience\b|\bwithout cause\b|\bfor any reason\b|\bno reason\b|"
+         r"\bat any time\b|\bfor any or no reason\b|\bin its (?:sole )?discretion\b)"
+         r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*", "duration"),
+    Kind("assignment", ("assign", "transfer", "novat"),
+         r"\bassign\w*\b|\btransfer\w*\b.{0,80}?\b(?:agreement|rights|obligations)\b|\bsuccessors?\b", "yesno"),
+    Kind("change of control", ("control", "merger", "acquir", "acquisit", "takeov", "ownership"),
+         r"\bchange (?:of|in) (?:the )?control\b|\bmerg(?:er|e|es|ed|ing)\b|\bacqui(?:red|sition|res?)\b"
+         r"|\bconsolidat\w*|\bsale of (?:all|substantially)|\bcontrolling (?:interest|stake)\b", "yesno"),
+    Kind("liability cap", ("cap", "limit", "liabil", "maximum", "exposur"),
+         r"\b(?:liabilit\w*|damages|amounts?)\b.{0,250}?(?:\bexceed\w*\b|\blimited to\b|\bin no event\b|"
+         r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab", "amount"),
+    Kind("indemnity", ("indemn", "hold harmless", "defend"),
+         r"\bindemnif\w*|\bhold\b.{0,30}?\bharmless\b", "yesno"),
+    Kind("exclusivity", ("exclus", "sole", "only supplier", "only distributor"),
+         r"\bexclusiv\w*|\bsole (?:and exclusive )?(?:supplier|distributor|provider|source|reseller|agent|licensee)"
+         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b", "yesno",
+         not_cue=r"\bexclusive (?:jurisdiction|venue|remed\w*|property|courts?|forum|of)\b|\bnon-?exclusive\b"),
+    Kind("non-compete", ("compet", "rival"),
+         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b", "yesno",
+         not_cue=r"\bcompetent\b|\bcompetitive (?:price|pricing|rates?|terms)\b"),
+    Kind("audit rights", ("audit", "inspect", "examin", "book", "record"),
+         r"\baudit\w*|\binspect\w*\b.{0,80}?\b(?:books|records|facilit\w*|premises)\b|\bbooks\b.{0,20}?\brecords\b"
+         r"|\bexamin\w*\b.{0,60}?\brecords\b", "yesno"),
+    Kind("insurance", ("insur", "cover", "polic"),
+         r"\binsur\w*|\bpolic(?:y|ies) of\b|\bcoverage\b", "yesno"),
+    # -- medical record review -------------------------------------------------------
+    Kind("allergies", ("allerg", "react", "intoler"),
+         r"\ballerg\w*|\bnkda\b|\bno known (?:drug )?allergies\b|\bintoleran\w*|\banaphyla\w*", "list"),
+    Kind("medications", ("medic", "drug", "dose", "prescri", "tablet"),
+         r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|iu)\b|\b(?:tablets?|capsules?|daily|bd|bid|tds|tid|"
+         r"nocte|od|prn)\b|\bprescri\w*", "list"),
+    Kind("diagnoses", ("diagnos", "condit", "problem", "impress"),
+         r"\bdiagnos\w*|\bimpression\b|\bassessment\b|\bhistory of\b|\bconsistent with\b", "list"),
+    Kind("procedures", ("procedur", "surger", "operat", "underw"),
+         r"\bprocedure\w*|\bsurger\w*|\boperation\b|\bunderwent\b|\bperformed\b|\w+(?:ectomy|otomy|oscopy|plasty)\b",
+         "list"),
+    Kind("follow-up", ("follow", "review", "appoint", "next", "return"),
+         r"\bfollow[- ]?up\b|\breview(?:ed)? in\b|\bappointment\b|\breturn\b.{0,40}?\b(?:clinic|weeks?|months?)\b"
+         r"|\brepeat\b|\brefer\w*", "text"),
+    Kind("clinicians", ("clinician", "doctor", "physician", "consult", "surgeon", "nurse", "treat"),
+         r"\bdr\.?\s+[A-Z]|\b(?:consultant|physician|surgeon|nurse|registrar|gp|md|frcp|mrcp)\b", "list"),
+)
+
+
+def kind_of(question: str) -> Kind | None:
+    """The kind a question asks for (None when it matches none well): the one whose asking
+    words it holds most of, two-word phrases counting double."""
+    text = " ".join(stem(w) for w in re.findall(r"[a-z]+", question.lower()))
+    best: tuple[float, Kind | None] = (0.0, None)
+    for kind in KINDS:
+        score = sum((2.0 if " " in a else 1.0) for a in kind.asks if re.search(rf"\b{re.escape(a)}", text))
+        if score > best[0]:
+            best = (score, kind)
+    return best[1]
+
+
+def own_cues(question: str) -> str:
+    """Cues for a question no kind covers: its own topic words, any of them."""
+    words = [re.escape(stem(w)) for w in topic_words(question)]
+    return r"\b(?:" + "|".join(words) + r")" if words else r"\w"
+
+
+CONTRACT_REVIEW: tuple[Column, ...] = (
+    Column("Governing law", "Which law governs this agreement?"),
+    Column("Term / expiry", "When does the agreement expire, and how long is its term?"),
+    Column("Renewal", "Does the agreement renew automatically, and for how long?"),
+    Column("Termination for convenience", "Can a party terminate for convenience, without cause?"),
+    Column("Assignment", "Can the agreement be assigned or transferred, and does it need consent?"),
+    Column("Change of control", "What happens on a change of control, merger or acquisition?"),
+    Column("Liability cap", "Is liability capped or limited, and to what amount?"),
+    Column("Indemnity", "Who indemnifies whom, and for what?"),
+    Column("Exclusivity", "Is there an exclusivity obligation?"),
+    Column("Non-compete", "Is a party restricted from competing?"),
+    Column("Audit rights", "Does a party have the right to audit books and records?"),
+    Column("Insurance", "What insurance must a party carry?"),
+)
+
+MEDICAL_REVIEW: tuple[Column, ...] = (
+    Column("Allergies", "What allergies or drug intolerances does the patient have?"),
+    Column("Current medications", "What medications is the patient taking, with doses?"),
+    Column("Diagnoses", "What are the patient's diagnoses?"),
+    Column("Procedures", "What procedures or operations were performed, and when?"),
+    Column("Follow-up", "What follow-up is planned?"),
+    Column("Treating clinicians", "Which clinicians are treating the patient?"),
+)
+
+PRESETS: dict[str, tuple[Column, ...]] = {"contract": CONTRACT_REVIEW, "medical": MEDICAL_REVIEW}
