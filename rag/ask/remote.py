@@ -39,6 +39,7 @@ from rag.ask.remote_http import (
 )
 from rag.ask.server_config import DEFAULT_CONTEXT, ServerConfig, is_loopback
 from rag.cancel import CancelToken
+from rag.privacy import egress
 
 # Characters per token before the server has counted one prompt: English legal and
 # clinical text runs 3.8-4.5 with Llama 3 and Gemma tokenizers; lower means more tokens
@@ -122,10 +123,13 @@ class RemoteGenerator:
             self.prompt_rate = tokens / seconds if seconds > 0 else None
 
     def close(self) -> None:
+        """Close the connection; the guard stops admitting the server (answers move back
+        to this computer, or to another server that admits itself when it warms up)."""
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+                egress.disallow(self.server)
 
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / self.chars_per_token * MARGIN)

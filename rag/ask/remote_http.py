@@ -201,14 +201,19 @@ def choose_model(ids: list[str], wanted: str, host: str) -> str:
 
 
 def probe(config: ServerConfig, api_key: str | None) -> Probe:
-    """Reach the server as answers will (TLS, key, model): what Settings' Test shows."""
+    """Reach the server as answers will (TLS, key, model): what Settings' Test shows. The
+    server in use (if any) is admitted again afterwards: testing one is not choosing it."""
     config = config.checked()
-    with make_client(config, api_key) as client:
-        started = time.perf_counter()
-        ids, sizes = list_models(client, config)
-        trip = time.perf_counter() - started
-        model = choose_model(ids, config.model, config.host)
-        ctx = sizes.get(model) or props_context(client)
+    previous = egress.allowed()
+    try:
+        with make_client(config, api_key) as client:
+            started = time.perf_counter()
+            ids, sizes = list_models(client, config)
+            trip = time.perf_counter() - started
+            model = choose_model(ids, config.model, config.host)
+            ctx = sizes.get(model) or props_context(client)
+    finally:
+        egress.restore(previous)
     return Probe(ids, model, trip, ctx)
 
 

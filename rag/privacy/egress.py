@@ -182,10 +182,17 @@ def allow(host: str, port: int) -> Allowed:
     return allowed
 
 
-def disallow() -> None:
-    """Back to this computer only."""
+def disallow(host: str | None = None) -> None:
+    """Back to this computer only (with ``host``: only if that is the server admitted)."""
     with _GUARD._lock:
-        _GUARD.allowed = None
+        if host is None or (_GUARD.allowed is not None and _GUARD.allowed.host == _norm(host)):
+            _GUARD.allowed = None
+
+
+def restore(previous: Allowed | None) -> None:
+    """Admit again what :func:`allowed` returned earlier (after testing another server)."""
+    with _GUARD._lock:
+        _GUARD.allowed = previous
 
 
 def allowed() -> Allowed | None:

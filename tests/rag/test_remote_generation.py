@@ -212,3 +212,28 @@ def test_allow_admits_exactly_one_host_and_port() -> None:
     egress.disallow()
     with pytest.raises(egress.EgressBlocked):
         sys.audit("socket.connect", None, ("2001:db8::10", 443, 0, 0))
+
+
+def test_testing_a_server_leaves_the_one_in_use_admitted(server: Server) -> None:
+    in_use = egress.allow("192.0.2.10", 8443)  # the configured server (an address nothing uses)
+    assert probe(ServerConfig(url=server.url, enabled=True), KEY).model == "tiny-llama"
+    assert egress.allowed() == in_use
+    gen = _gen(server)
+    gen.warm_up()  # loopback: no other server stays admitted
+    assert egress.allowed() is None
+    gen.close()
+
+
+def test_a_server_that_stops_sending_times_out_in_one_line() -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts connections (the kernel does), never answers
+    try:
+        config = ServerConfig(url=f"http://127.0.0.1:{silent.getsockname()[1]}", enabled=True, timeout=0.5)
+        started = time.perf_counter()
+        with pytest.raises(RemoteError) as err:
+            RemoteGenerator(config).warm_up()
+        assert err.value.kind == "timeout" and "timed out" in str(err.value)
+        assert time.perf_counter() - started < 3  # no retry once the request was sent
+    finally:
+        silent.close()
