@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -17,9 +18,11 @@ from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
 from rag.ask import server_config
 from rag.ask.generation import LlamaGenerator
-from rag.ask.remote import RemoteGenerator
 from rag.ingest.sync import SyncReport
 from rag.types import Answer, IngestReport, Quote
+
+if TYPE_CHECKING:  # httpx and TLS load only when a server is used, not at start-up
+    from rag.ask.remote import RemoteGenerator
 
 LLM_LANE = "llm"
 # An answer that failed on the organisation's server starts with this; the chat offers
@@ -57,7 +60,7 @@ class Engine(QObject):
     @property
     def remote(self) -> bool:
         """Whether answers are (to be) written by a server in the organisation."""
-        return isinstance(self.generator, RemoteGenerator) or server_config.load(self.server_dir).active
+        return (self.generator is not None and not isinstance(self.generator, LlamaGenerator)) or server_config.load(self.server_dir).active
 
     def use_this_computer(self) -> Job | None:
         """The fallback a failed server answer offers: answers from the model on this
@@ -67,6 +70,8 @@ class Engine(QObject):
         return self.load_model(self.settings) if self.settings is not None else None
 
     def _load_remote(self, config: server_config.ServerConfig) -> RemoteGenerator:
+        from rag.ask.remote import RemoteGenerator
+
         gen = RemoteGenerator(config, server_config.ApiKeys(self.server_dir).get(config.url))
         # Kept even when the server does not answer now: each question tries it again
         # (its quotes are shown either way), and the status bar says why.
@@ -116,7 +121,7 @@ class Engine(QObject):
     def _on_model_loaded(self, gen: LlamaGenerator | RemoteGenerator) -> None:
         # The prompt speed says how much of the sources an answer can read quickly here.
         speed = f" · reads {gen.prompt_rate:,.0f} tokens/s" if gen.prompt_rate else ""
-        if isinstance(gen, RemoteGenerator):
+        if not isinstance(gen, LlamaGenerator):  # a server in the organisation
             self._set_state(f"{gen.backend} · context {gen.context_size}{speed}")
             return
         self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}{speed}")
@@ -189,7 +194,7 @@ class Engine(QObject):
     def _refresh_state(self) -> None:
         if self.generator is not None and self.generator.loaded:
             self._on_model_loaded(self.generator)
-        elif isinstance(self.generator, RemoteGenerator):
+        elif self.generator is not None:  # a server that did not answer: tried at each question
             self._set_state(f"{self.generator.backend} · not reachable now")
 
     def ingest_busy(self, library: str) -> bool:
