@@ -61,6 +61,7 @@ class DesktopApp:
         keys = KeySource(passphrase_prompt(lambda: getattr(self, "window", None)))
         self.folders = LibraryFolders(self.data_dir / "libraries", embedder, keys)
         self.engine = Engine(self.runner, self.folders, self.data_dir / "models")
+        self.engine.server_dir = self.data_dir  # server.json, shared with docqa server set
         apply_theme(app, self.settings.theme)
         follow_system(app, lambda: self.settings.theme)
         self.window = MainWindow(self.engine, lambda: self.settings, ui_state, open_last=False)
@@ -118,15 +119,17 @@ class DesktopApp:
         name = self.window.library
         dialog = SettingsDialog(self.settings, self.engine.model_state, self.window,
                                 library_root=self.folders.path(name) if name else None,
-                                library=self.folders.open(name) if name else None)
+                                library=self.folders.open(name) if name else None, runner=self.runner,
+                                server_dir=self.data_dir)
+        server_changed = dialog.server.changed
         if dialog.exec():
-            self.apply_settings(dialog.result_settings())
+            self.apply_settings(dialog.result_settings(), reload=server_changed)
 
-    def apply_settings(self, new: Settings) -> None:
+    def apply_settings(self, new: Settings, *, reload: bool = False) -> None:
         old, self.settings = self.settings, new
         self.save_settings()
         apply_theme(self.app, new.theme)
-        if model_changed(old, new):
+        if reload or model_changed(old, new):
             self.engine.load_model(new)
         self.window.watcher.watch(new.watched_folders if self.window.library else [])
 

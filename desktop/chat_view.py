@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat_store import Chat, ChatStore, Exchange, SourceRef
-from desktop.engine import Engine
+from desktop.engine import SERVER_FAILED, Engine
 from desktop.jobs import Job
 from rag.ingest.locations import cite
 from rag.types import Answer, Quote
@@ -131,6 +131,8 @@ def exchange_html(i: int, ex: Exchange, pending: bool = False) -> str:
         out.append('<p style="margin-bottom:2px"><small><b>Answer</b></small></p>')
     if ex.error:
         answer += f'<br><span style="color:{WRONG}">{html.escape(ex.error)}</span>'
+        if ex.error.startswith(SERVER_FAILED):  # the way on without the server
+            answer += ' <a href="docqa:use-local">Use this computer\'s model</a>'
     if ex.stopped:
         answer += " <i>(stopped)</i>"
     out.append(f"<p>{answer}</p>")
@@ -373,7 +375,7 @@ class ChatPanel(QWidget):
 
     def _on_failed(self, reason: str) -> None:
         if self._pending is not None:
-            self._pending.error = f"Could not answer: {reason}"
+            self._pending.error = reason if reason.startswith(SERVER_FAILED) else f"Could not answer: {reason}"
         self._done("")
 
     def _done(self, status: str) -> None:
@@ -430,6 +432,10 @@ class ChatPanel(QWidget):
         return ex.quotes[j].source()
 
     def _on_anchor(self, url: QUrl) -> None:
+        if url.toString() == "docqa:use-local":
+            self.engine.use_this_computer()
+            self.status.setText("Answers are written on this computer now (Settings › Model to change).")
+            return
         parts = url.toString().split(":")
         if len(parts) != 3 or not (parts[1].isdigit() and parts[2].isdigit()):
             return

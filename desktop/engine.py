@@ -7,18 +7,27 @@ single ``"llm"`` lane, so a llama context is only ever used by one thread at a t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop.jobs import Job, JobContext, JobRunner
 from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
+from rag.ask import server_config
 from rag.ask.generation import LlamaGenerator
 from rag.ingest.sync import SyncReport
 from rag.types import Answer, IngestReport, Quote
 
+if TYPE_CHECKING:  # httpx and TLS load only when a server is used, not at start-up
+    from rag.ask.remote import RemoteGenerator
+
 LLM_LANE = "llm"
+# An answer that failed on the organisation's server starts with this; the chat offers
+# the model on this computer beside it.
+SERVER_FAILED = "The server could not answer: "
 
 
 def ingest_lane(library: str) -> str:
@@ -61,12 +70,14 @@ class Engine(QObject):
         self.runner = runner
         self.folders = folders
         self.models_dir = models_dir
-        self.generator: LlamaGenerator | None = None
+        self.generator: LlamaGenerator | RemoteGenerator | None = None
         self.model_state = "no model loaded"
         self.model_summary = self.model_state  # the status bar's short form
         self.model_error = ""
         folders.on_note = self.library_noted.emit
         folders.on_wait = self.library_waiting.emit
+        self.settings: Settings | None = None  # what the model was last loaded with
+        self.server_dir: Path | None = None  # where server.json lives (None: docqa's data folder)
 
     # -- model ----------------------------------------------------------------------------
     def resolve_model_path(self, settings: Settings) -> Path:
@@ -76,12 +87,35 @@ class Engine(QObject):
 
         return default_llm_path(self.models_dir)
 
+    @property
+    def remote(self) -> bool:
+        """Whether answers are (to be) written by a server in the organisation."""
+        return (self.generator is not None and not isinstance(self.generator, LlamaGenerator)) or server_config.load(self.server_dir).active
+
+    def use_this_computer(self) -> Job | None:
+        """The fallback a failed server answer offers: answers from the model on this
+        computer from now on (the server's address is kept for later)."""
+        config = server_config.load(self.server_dir)
+        server_config.save(replace(config, enabled=False), self.server_dir)
+        return self.load_model(self.settings) if self.settings is not None else None
+
+    def _load_remote(self, config: server_config.ServerConfig) -> RemoteGenerator:
+        from rag.ask.remote import RemoteGenerator
+
+        gen = RemoteGenerator(config, server_config.ApiKeys(self.server_dir).get(config.url))
+        # Kept even when the server does not answer now: each question tries it again
+        # (its quotes are shown either way), and the status bar says why.
+        self.generator = gen
+        gen.warm_up()
+        return gen
+
     def load_model(self, settings: Settings) -> Job:
         """(Re)load the model in the background; questions queue behind it on the same lane."""
         old = self.generator
+        self.settings = settings
         self._set_state("loading model…")
 
-        def work(ctx: JobContext) -> LlamaGenerator:
+        def work(ctx: JobContext) -> LlamaGenerator | RemoteGenerator:
             # The generator is swapped here, on the llm lane, not in a UI slot: a question
             # queued behind this job runs next on the same worker, maybe before the UI
             # thread has seen this job finish.
@@ -89,6 +123,11 @@ class Engine(QObject):
             if old is not None:
                 old.close()
             try:
+                config = server_config.load(self.server_dir)
+                if config.active:
+                    remote = self._load_remote(config)
+                    self.model_error = ""
+                    return remote
                 path = self.resolve_model_path(settings)
                 gen = LlamaGenerator(
                     path,
@@ -109,9 +148,12 @@ class Engine(QObject):
         job.failed.connect(self._on_model_failed)
         return job
 
-    def _on_model_loaded(self, gen: LlamaGenerator) -> None:
+    def _on_model_loaded(self, gen: LlamaGenerator | RemoteGenerator) -> None:
         # The prompt speed says how much of the sources an answer can read quickly here.
         speed = f" · reads {gen.prompt_rate:,.0f} tokens/s" if gen.prompt_rate else ""
+        if not isinstance(gen, LlamaGenerator):  # a server in the organisation
+            self._set_state(f"{gen.backend} · context {gen.context_size}{speed}")
+            return
         self._set_state(f"{gen.model_path.name} · {gen.backend} · context {gen.context_size}{speed}",
                         f"{gen.model_path.name} · {short_backend(gen.backend)} · context {gen.context_size}{speed}")
 
@@ -163,6 +205,8 @@ class Engine(QObject):
         lib = self.folders.open(library)
 
         def work(ctx: JobContext) -> Answer:
+            from rag.ask.remote_http import RemoteError
+
             gen = self.generator
             if gen is None:
                 # Quotes need no model: a model that cannot run here (or a damaged file)
@@ -176,7 +220,10 @@ class Engine(QObject):
             def on_quotes(quotes: list[Quote]) -> None:
                 ctx.progress(list(quotes))
 
-            return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token)
+            try:
+                return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token)
+            except RemoteError as err:
+                raise RuntimeError(SERVER_FAILED + str(err)) from None
 
         job = self.runner.submit("Answering", LLM_LANE, work)
         job.ended.connect(self._refresh_state)  # the prompt speed follows each answer
@@ -185,6 +232,8 @@ class Engine(QObject):
     def _refresh_state(self) -> None:
         if self.generator is not None and self.generator.loaded:
             self._on_model_loaded(self.generator)
+        elif self.generator is not None:  # a server that did not answer: tried at each question
+            self._set_state(f"{self.generator.backend} · not reachable now")
 
     def ingest_busy(self, library: str) -> bool:
         return bool(self.runner.active(ingest_lane(library)))

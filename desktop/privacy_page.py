@@ -29,7 +29,7 @@ class PrivacyPage(QWidget):
                 v = QLabel(escape(value))
                 v.setWordWrap(True)
                 v.setTextInteractionFlags(v.textInteractionFlags() | v.textInteractionFlags().TextSelectableByMouse)
-                if value.startswith(("NOT", "OFF", "off")):
+                if value.startswith(("NOT", "OFF", "off")) or "UNENCRYPTED" in value:
                     v.setText(f'<span style="color:#d9534f">{escape(value)}</span>')
                 self.values[label] = v
                 form.addRow(f"{label}:", v)

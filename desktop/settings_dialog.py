@@ -23,15 +23,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.jobs import JobRunner
 from desktop.model_info import InvalidModel, read_model_info
 from desktop.privacy_page import PrivacyPage
+from desktop.server_settings import ServerBox
 from desktop.settings import Settings
 from rag.library import Library
 
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, backend: str, parent: QWidget | None = None, *,
-                 library_root: Path | None = None, library: Library | None = None) -> None:
+                 library_root: Path | None = None, library: Library | None = None,
+                 runner: JobRunner | None = None, server_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(620)
@@ -117,8 +120,12 @@ class SettingsDialog(QDialog):
         general = QWidget()
         general.setLayout(form)
         self.privacy = PrivacyPage(library_root, library)
+        self.server = ServerBox(runner, server_dir)
+        self.server.url.textChanged.connect(self._check_model)
+        self.server.remote.toggled.connect(self._check_model)
         self.tabs = QTabWidget()
         self.tabs.addTab(general, "General")
+        self.tabs.addTab(self.server, "Model")
         self.tabs.addTab(self.privacy, "Privacy")
         self.buttons.accepted.connect(self.privacy.apply)
         layout = QVBoxLayout(self)
@@ -141,6 +148,11 @@ class SettingsDialog(QDialog):
         if path:
             self.watched.addItem(path)
 
+    def accept(self) -> None:
+        if hasattr(self, "server"):
+            self.server.apply()
+        super().accept()
+
     def _check_model(self) -> bool:
         path = self.model_edit.text().strip()
         ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok) if hasattr(self, "buttons") else None
@@ -155,6 +167,8 @@ class SettingsDialog(QDialog):
             except InvalidModel as err:
                 self.model_info.setText(f'<span style="color:#d9534f">{err}</span>')
                 ok = False
+        if hasattr(self, "server") and self.server.problem():
+            ok = False  # an address docqa will not use (http:// to another computer, ...)
         if ok_button is not None:
             ok_button.setEnabled(ok)
         return ok

@@ -22,6 +22,11 @@ class CancelToken:
     def is_set(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until set (True) or ``timeout`` passes (False): for a watcher that must
+        interrupt a blocking read, such as a server's first token."""
+        return self._event.wait(timeout)
+
     def raise_if_set(self) -> None:
         if self._event.is_set():
             raise Cancelled()

@@ -18,7 +18,7 @@ from rag.ask.quotes import Relevance as QuoteRelevance
 from rag.ask.retrieval import HybridRetriever
 from rag.cancel import CancelToken
 from rag.privacy.audit import AuditLog
-from rag.protocols import Generator
+from rag.protocols import Generator, OffsiteGenerator
 from rag.store.manifest import Manifest
 from rag.types import Answer, Passage, Quote
 
@@ -139,7 +139,21 @@ class Questions:
             # The passages the model sees are usually the ones just quoted: quote once.
             return first if list(chosen[:n]) == list(passages[:n]) else self.quote(question, chosen)[0]
 
-        return answer(
-            question, passages, generator, quotes=quotes,
-            on_quotes=on_quotes, on_token=on_token, cancel=cancel, answer_tokens=max_tokens,
-        )
+        def run() -> Answer:
+            return answer(
+                question, passages, generator, quotes=quotes,
+                on_quotes=on_quotes, on_token=on_token, cancel=cancel, answer_tokens=max_tokens,
+            )
+
+        if isinstance(generator, OffsiteGenerator):
+            off = generator
+            with off.reporting(lambda chars: self._record_remote(question, off, chars)):
+                return run()
+        return run()
+
+    def _record_remote(self, question: str, generator: OffsiteGenerator, chars: int) -> None:
+        """Before a prompt leaves for the server: which server and model, and how much
+        is sent (the question's text too, sealed, only if the user opted in)."""
+        extra = {"text": self.audit.seal_text(question)} if self.logs_question_text else {}
+        self.audit.record("remote generation", server=generator.server, model=generator.model,
+                          chars=chars, q=self.audit.question_hash(question), **extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -82,3 +83,15 @@ class Generator(Protocol):
     def stream(
         self, system: str, user: str, max_tokens: int, cancel: CancelToken
     ) -> Iterator[str]: ...
+
+
+@runtime_checkable
+class OffsiteGenerator(Generator, Protocol):
+    """A generator that writes on another computer (a server in the organisation). While
+    ``reporting(hook)`` is entered, ``hook`` is told the characters of each request before
+    it leaves, so the library's audit log records every remote generation."""
+
+    server: str
+    model: str
+
+    def reporting(self, hook: Callable[[int], None]) -> AbstractContextManager[None]: ...

@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int_in(1, 1024), default=None)
     p.add_argument("--cpu", action="store_true", help="never offload to a GPU")
     p.add_argument("--max-tokens", type=int_in(1, 32_768), default=512)
+    p.add_argument("--server", metavar="URL", help="answer with this server in your organisation, this once "
+                   "(docqa server set URL makes it the default)")
+    p.add_argument("--unencrypted", action="store_true", help="with --server: allow http:// to another computer")
+    p.add_argument("--local", action="store_true", help="answer on this computer even if a server is set")
 
     sub.add_parser("rebuild-index", help="recreate the vector index from the manifest")
 
@@ -76,8 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("keep", choices=["text", "hash"])
 
     from rag.cli.review import add_parser as review_parser
+    from rag.cli.server import add_parser as add_server
 
     review_parser(sub)
+    add_server(sub)
 
     p = sub.add_parser("key", help="where the library's key is kept")
     p.add_argument("store", choices=["passphrase", "keychain"],
@@ -273,6 +279,12 @@ def cmd_key(args: argparse.Namespace) -> int:
     return key(args)
 
 
+def cmd_server(args: argparse.Namespace) -> int:
+    from rag.cli.server import server
+
+    return server(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.frozen import run_child_if_requested
 
@@ -281,12 +293,14 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"ingest": cmd_ingest, "list": cmd_list, "remove": cmd_remove,
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,
                 "sync": cmd_sync, "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key,
-                "review": cmd_review}
+                "review": cmd_review, "server": cmd_server}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_CANCELLED
     except BaseException as err:  # noqa: BLE001 (a user sees one line, not a traceback)
+        from rag.ask.remote_http import RemoteError
+        from rag.ask.server_config import BadServer
         from rag.models.defaults import ModelMissing
         from rag.store.database import database_errors
         from rag.store.disk import LibraryError, explain
@@ -298,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # ModelMissing covers a damaged bundled model: one line saying to reinstall.
         if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,
-                            *database_errors())):
+                            RemoteError, BadServer, *database_errors())):
             print(f"error: {shown(str(err))}", file=sys.stderr)
             return EXIT_ERROR
         raise

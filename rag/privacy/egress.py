@@ -1,10 +1,16 @@
-"""The egress guard: refuse, in this process, any connection to anything but this computer.
+"""The egress guard: refuse, in this process, any connection to anything but this computer
+and, when the user configured one, the organisation's answer server.
 
 A Python audit hook (PEP 578) sees every ``socket.connect``, ``sendto``, ``sendmsg`` and
 name lookup before it happens; one aimed anywhere but loopback (or a local Unix socket)
 is refused with :class:`EgressBlocked`, and remembered so that ``docqa privacy`` and the
 app's Privacy page can show it and the library's audit log can record it. Audit hooks
 cannot be removed once installed: nothing later in the process can switch it off.
+
+:func:`allow` admits exactly one server: the lookup of its name and connections to the
+addresses that name resolved to, on its one port. Any other host, or that host on another
+port, stays refused. The allowance guards against libraries that phone home, not against
+code in this process that means harm (which could call :func:`allow` itself).
 
 Native code (llama.cpp, Chroma's Rust core) does not pass through Python's socket
 module; the proof for those is the strace test in CI (tests/rag/test_privacy_e2e.py).
@@ -13,6 +19,7 @@ module; the proof for those is the strace test in CI (tests/rag/test_privacy_e2e
 from __future__ import annotations
 
 import ipaddress
+import socket
 import sys
 import threading
 import time
@@ -36,9 +43,24 @@ class Attempt:
     target: str
 
 
+@dataclass(frozen=True)
+class Allowed:
+    """The one server connections may go to: its name, port and resolved addresses."""
+
+    host: str
+    port: int
+    addresses: frozenset[str]
+
+    def describe(self) -> str:
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        extra = sorted(self.addresses - {self.host})
+        return f"{shown}:{self.port}" + (f" ({', '.join(extra)})" if extra else "")
+
+
 class _Guard:
     def __init__(self) -> None:
         self.installed = False
+        self.allowed: Allowed | None = None
         self.attempts: list[Attempt] = []
         self.listeners: list[Callable[[Attempt], None]] = []
         self._lock = threading.Lock()
@@ -48,7 +70,7 @@ class _Guard:
         if event not in _GUARDED:
             return
         target = _target(event, args)
-        if target is None:
+        if target is None or _admitted(self.allowed, event, args):
             return
         attempt = Attempt(time.time(), event, target)
         with self._lock:
@@ -87,6 +109,32 @@ def _is_local_host(host: object) -> bool:
         return False
 
 
+def _norm(host: object) -> str:
+    """A host as compared: lower case, no trailing dot, IPv6 compressed, no zone."""
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    h = str(host).strip().lower().rstrip(".")
+    try:
+        return ipaddress.ip_address(h.split("%")[0]).compressed
+    except ValueError:
+        return h
+
+
+def _admitted(allowed: Allowed | None, event: str, args: tuple[Any, ...]) -> bool:
+    """Whether the event goes to the allowed server: its name looked up, or one of its
+    addresses connected to, on its port."""
+    if allowed is None or not args:
+        return False
+    if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
+        addr = args[1] if len(args) > 1 else None
+        return (isinstance(addr, tuple) and len(addr) > 1 and _norm(addr[0]) in allowed.addresses
+                and addr[1] == allowed.port)
+    if _norm(args[0]) != allowed.host:
+        return False
+    port = args[1] if event == "socket.getaddrinfo" and len(args) > 1 else None
+    return port is None or str(port) == str(allowed.port)
+
+
 def _target(event: str, args: tuple[Any, ...]) -> str | None:
     """What the event reaches for, as "host:port", or None when it stays on this computer."""
     if event in ("socket.connect", "socket.sendto", "socket.sendmsg"):
@@ -112,6 +160,45 @@ def install() -> None:
             return
         sys.addaudithook(_GUARD.hook)
         _GUARD.installed = True
+
+
+def allow(host: str, port: int) -> Allowed:
+    """Admit connections to ``host`` on ``port`` (and nothing else off this computer),
+    replacing any server admitted before. The name is resolved now; call again to follow
+    a change of address. Raises OSError when the name cannot be resolved."""
+    name = _norm(host)
+    with _GUARD._lock:
+        # The lookup itself is an audited event: admit the name first.
+        _GUARD.allowed = Allowed(name, int(port), frozenset({name}))
+    try:
+        infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
+    except OSError:
+        disallow()
+        raise
+    addresses = frozenset({name} | {_norm(info[4][0]) for info in infos})
+    allowed = Allowed(name, int(port), addresses)
+    with _GUARD._lock:
+        _GUARD.allowed = allowed
+    return allowed
+
+
+def disallow(host: str | None = None) -> None:
+    """Back to this computer only (with ``host``: only if that is the server admitted)."""
+    with _GUARD._lock:
+        if host is None or (_GUARD.allowed is not None and _GUARD.allowed.host == _norm(host)):
+            _GUARD.allowed = None
+
+
+def restore(previous: Allowed | None) -> None:
+    """Admit again what :func:`allowed` returned earlier (after testing another server)."""
+    with _GUARD._lock:
+        _GUARD.allowed = previous
+
+
+def allowed() -> Allowed | None:
+    """The server connections may go to in this process, if any."""
+    with _GUARD._lock:
+        return _GUARD.allowed
 
 
 def installed() -> bool:

@@ -35,6 +35,7 @@ class PrivacyReport:
     keychain: str
     blocked_in_log: int
     disk_encryption: str
+    answer_server: str = "none: answers are written on this computer"
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -45,6 +46,7 @@ class PrivacyReport:
         blocked = ", ".join(self.blocked) if self.blocked else "nothing so far"
         return [
             ("Network guard", self.guard),
+            ("Allowed server (answers)", self.answer_server),
             ("Blocked in this session", blocked),
             ("Blocked, all time (audit log)", str(self.blocked_in_log)),
             ("Data folder", self.data_dir),
@@ -83,9 +85,31 @@ def report(library: Path) -> PrivacyReport:
         keychain=keyring_name(),
         blocked_in_log=_count_blocked(library / AUDIT_FILE),
         disk_encryption=disk_encryption(library),
+        answer_server=answer_server(),
         notes=["The vector index holds numbers derived from the text (not the text); research shows "
                "such vectors can be partly turned back into text, so full-disk encryption still matters."],
     )
+
+
+def answer_server() -> str:
+    """The one host the guard lets answers go to (docqa server set / Settings › Model), and
+    what is sent there; the addresses it resolved to once admitted in this process."""
+    from rag.ask.server_config import is_loopback, load
+
+    config = load()
+    if not config.active:
+        return "none: answers are written on this computer"
+    admitted = egress.allowed()
+    where = admitted.describe() if admitted is not None and admitted.host == config.host.lower() else (
+        f"{config.host}:{config.port}")
+    if config.encrypted:
+        how = "TLS, verified against the OS trust store" + (" and the configured CA" if config.ca_file else "")
+    elif is_loopback(config.host):
+        how = "this computer"
+    else:
+        how = "UNENCRYPTED (http://)"
+    return (f"{where}, {how}; it receives only the question and the quotes and passages picked for it; "
+            "every other host stays refused")
 
 
 def _key_store(library: Path) -> str:

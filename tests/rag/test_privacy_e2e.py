@@ -94,3 +94,32 @@ def test_the_whole_path_runs_with_no_network_at_all(tmp_path: Path, corpus: list
     if not OFFLINE:
         pytest.skip("unshare -rn is not available here")
     _session(OFFLINE, tmp_path / "lib", corpus, tiny_gguf)
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+def test_strace_ask_with_a_server_connects_to_that_port_only(tmp_path: Path, corpus: list[Path],
+                                                             tiny_gguf: Path) -> None:
+    """With answers from a server, the only connection docqa makes is to that server."""
+    from tests.helpers.openai_server import start_server
+
+    server = start_server(tiny_gguf, tmp_path / "server.log", ctx=4096)
+    try:
+        lib = tmp_path / "lib"
+        base = [sys.executable, "-m", "rag.cli", "--library", str(lib)]
+        r = subprocess.run([*base, "ingest", *map(str, corpus)], capture_output=True, text=True, timeout=600,
+                           cwd=REPO, env=_env(), stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr[-2000:]
+        log = tmp_path / "net.log"
+        r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect,sendto", "-o", str(log), *base, "ask",
+                            "How soon should the cardiology review be booked?", "--json",
+                            "--server", server.url, "--max-tokens", "16"],
+                           capture_output=True, text=True, timeout=600, cwd=REPO, env=_env(),
+                           stdin=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert json.loads(r.stdout)["backend"] == "answers: 127.0.0.1 · tiny-llama"
+    finally:
+        server.stop()
+    inet = [ln for ln in log.read_text().splitlines() if re.search(r"AF_INET6?\b", ln)]
+    ports = {m.group(1) for ln in inet if (m := re.search(r"sin6?_port=htons\((\d+)\)", ln))}
+    assert inet and ports == {str(server.port)}, inet[:5]
+    assert all(re.search(r'inet_addr\("127\.0\.0\.1"\)', ln) for ln in inet), inet[:5]
