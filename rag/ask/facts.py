@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.ask.clinical_terms import expand
+
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -182,7 +184,8 @@ class SourceFacts:
         for w in _TOKEN.findall(text.lower()):  # "Sept." and "Dec" count as months too
             if w in _MONTH_ABBR:
                 months.add(str(_MONTH_ABBR[w]))
-        words = frozenset(_TOKEN.findall(text.lower()))
+        # A note's "EBL" backs a sentence's "estimated blood loss", and the other way round.
+        words = frozenset(_TOKEN.findall(expand(text).lower()))
         places = frozenset(w for w in words if w in _PLACES)
         parties = tuple(f.text for f in fs if f.kind == "party")
         units = tuple((f.value, f.unit, f.text) for f in globals()["numbers"](text) if f.unit)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.ask.section_quotes import is_labelled_answer, section_bonus, section_bounds
 from rag.ask.sentences import blocks, is_list_item, spans
 from rag.protocols import Embedder
 from rag.text import keywords, stem
@@ -103,7 +104,9 @@ class QuotePicker:
         qvec = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         sims = np.zeros(len(cands), dtype=np.float32)
         sims[likely] = self.embedder.embed([texts[i] for i in likely]) @ qvec
-        scores = [float(sims[i]) + prior[i] for i in range(len(cands))]
+        # A clinical section labelled as asked ("COMPLICATIONS: None.") is the answer.
+        sections = section_bonus(question, [(c.passage.heading, c.page[c.start : c.end]) for c in cands])
+        scores = [float(sims[i]) + prior[i] + sections[i] for i in range(len(cands))]
         order = sorted(range(len(cands)), key=lambda i: scores[i], reverse=True)
         best = order[0]
         relevance = Relevance(float(sims[best]), cover[best], scores[best])
@@ -187,6 +190,9 @@ class QuotePicker:
                 j += 1
         # The paragraph or numbered item around it.
         para = [(a, b) for a, b in self._blocks(text) if a <= c.start < b or a < c.end <= b]
+        section = section_bounds(c.passage.heading, text, c.start) if is_labelled_answer(text[start:end]) else None
+        if section and para and para[-1][1] - para[0][0] > section[1] - section[0]:
+            para = [section]  # one section of a note typed a line each, not the whole note
         if para:
             a, b = para[0][0], para[-1][1]
             if b - a <= limit:
@@ -195,7 +201,8 @@ class QuotePicker:
                 start, end = self._grow(page_spans, i, start, end, a, b, limit)
         # A heading alone says nothing: take the sentence under it.
         nxt = next((k for k, (a, _b) in enumerate(page_spans) if a >= end), None)
-        if end - start < MIN_QUOTE and nxt is not None and page_spans[nxt][1] - start <= limit:
+        if (end - start < MIN_QUOTE and nxt is not None and page_spans[nxt][1] - start <= limit
+                and not is_labelled_answer(text[start:end])):
             end = page_spans[nxt][1]
         return start, end
 

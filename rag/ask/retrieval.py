@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.ask.clinical_terms import expand
 from rag.ask.scope import DocumentScorer, split_query, without_words
+from rag.ask.section_rank import section_bonus
 from rag.protocols import Embedder, VectorIndex
 from rag.store.manifest import Manifest, StoredChunk
 from rag.types import Passage
@@ -78,12 +80,16 @@ class HybridRetriever:
         # With a named document, one embedding of the clause part serves both searches:
         # other documents' passages then follow by what they say about that clause.
         qvec = self.embedder.embed_query(clause if named else query)
-        keyword = self.manifest.keyword_search(query, n, common_share=cfg.common_share)
+        keyword = self.manifest.keyword_search(expand(query), n, common_share=cfg.common_share)
         vector = self.index.query(qvec, n)
         fused = _rrf([(cfg.keyword_weight, keyword), (cfg.vector_weight, vector)], cfg.rrf_k)
         if named:
             fused.update(self._scoped(clause, named, qvec, n))
         chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
+        bonus = section_bonus(clause if named else query, {c: chunks[c].heading for c in chunks},
+                              {c: chunks[c].doc_id for c in chunks}, named)
+        for c, extra in bonus.items():
+            fused[c] += extra
         ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)
         if not named and cfg.spread < 1.0:
             ranked = _spread(ranked, fused, {c: chunks[c].doc_id for c in ranked}, cfg.spread)
@@ -147,7 +153,7 @@ class HybridRetriever:
         """Scores of the named documents' passages, ranked by what the question asks of
         them (``clause``; ``qvec`` is its embedding)."""
         cfg = self.config
-        keyword = self.manifest.keyword_search(clause, n, doc_ids=list(named), common_share=cfg.common_share)
+        keyword = self.manifest.keyword_search(expand(clause), n, doc_ids=list(named), common_share=cfg.common_share)
         ids, vecs, docs = self._doc_vectors(list(named))
         sims = vecs @ np.asarray(qvec, dtype=np.float32) if len(ids) else np.zeros(0)
         order = np.argsort(-sims)[:n]

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from rag.ingest.clinical_profile import naming_tokens
 from rag.ingest.profiles import DocProfile
 from rag.store.manifest import Manifest
 from rag.text import WORD, keywords
@@ -63,12 +64,18 @@ def _name_terms(text: str, file_name: bool = False) -> frozenset[str]:
     prudential, bancorp); a party's stay whole ("OntoChem" is one word)."""
     if file_name:
         text = text.replace("_", " ") + " " + _CAMEL.sub(r"\1 \2", text).replace("_", " ")
-    return frozenset(w for w in keywords(text) if w not in _GENERIC)
+    return frozenset(w for w in _naming_words(text) if w not in _GENERIC)
+
+
+def _naming_words(text: str) -> list[str]:
+    """Keywords, and the tokens of a report's number and dates ("Consult - 2" -> n2)."""
+    return keywords(text) + naming_tokens(text)
 
 
 _CAMEL = re.compile(r"([a-z])([A-Z])")
 _CORE_TITLE = re.compile(r"^(.+?\bagreement)\b.+", re.I | re.S)
 _FILE_PARTS = re.compile(r"\s+-\s+")
+_NUMBER_PART = re.compile(r"\s+-\s+(\d{1,3})(?=\s+-\s+|$)")
 
 
 @dataclass(frozen=True)
@@ -123,12 +130,14 @@ class DocumentScorer:
             prof: DocProfile = profiles_of[doc_id][1]
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
             # Each part of a file name is a name of its own: "Acme - Supply Agreement".
-            parts = [_name_terms(x, file_name=True) for x in _FILE_PARTS.split(stem)]
+            # A bare number is no name: "Consult - 2" is the second consult, not "2".
+            parts = [_name_terms(x, file_name=True) for x in _FILE_PARTS.split(_NUMBER_PART.sub(r" #\1", stem))]
             # A long title goes by its head too: "Cooperation Agreement on Mobile Game
             # Business" is "the cooperation agreement".
             core = _CORE_TITLE.match(prof.title)
             names = tuple(n for n in (*parts, *map(_name_terms, (prof.title, core.group(1) if core else "",
-                                                                   *prof.parties, *prof.aliases, *prof.years)))
+                                                                   *prof.parties, *prof.aliases, *prof.years,
+                                                                   *prof.clinical_names())))
                           if n)
             head = frozenset().union(*names) if names else frozenset()
             body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
@@ -167,7 +176,7 @@ class DocumentScorer:
         matching something are returned.
         """
         self._refresh()
-        words = [w for w in dict.fromkeys(keywords(scope)) if w not in _GENERIC]
+        words = [w for w in dict.fromkeys(_naming_words(scope)) if w not in _GENERIC]
         weights = {w: self._idf.get(w, 0.0) for w in words}
         total = sum(weights.values())
         if total <= 0:
@@ -210,7 +219,7 @@ class DocumentScorer:
         agreement" in a library of several), not one, and is left out.
         """
         self._refresh()
-        words = frozenset(keywords(question)) - _GENERIC
+        words = frozenset(_naming_words(question)) - _GENERIC
         typos = self._misspelled(words)
         words |= frozenset(typos.values())
         candidates = {p.doc_id: p for w in words for p in self._by_word.get(w, ())}

@@ -22,7 +22,8 @@ _ABBREVIATIONS = frozenset(
 _BREAK = re.compile(
     r"\n[^\S\n]*\n\s*"  # blank line
     r"|\n(?=[^\S\n]*(?:[-*•●][^\S\n]|\(?[a-z]{1,2}\)[^\S\n]|\(?[ivxlc]{1,5}\)[^\S\n]"
-    r"|\d{1,2}(?:\.\d{1,2})*[.)]?[^\S\n]+[A-Z(\"“]|(?:ARTICLE|Article|SECTION|Section)[^\S\n]))"
+    r"|\d{1,2}(?:\.\d{1,2})*[.)]?[^\S\n]+[A-Z(\"“]|(?:ARTICLE|Article|SECTION|Section)[^\S\n]"
+    r"|[A-Z][A-Z/&() -]{1,40}:[^\S\n]))"  # a section label in capitals: "EBL: 5 mL.\nCOMPLICATIONS: None."
 )
 # A soft end: ".", "!", "?" or ";" (closing quotes/brackets allowed), then a space.
 _END = re.compile(r"[.!?][\"'”’)\]]*(?=\s)|;(?:\s+(?:and|or)\b)?(?=\s)")
@@ -30,6 +31,9 @@ _LIST_ITEM = re.compile(r"^\s*(?:\(?[a-z]{1,2}\)|\(?[ivxlc]{1,5}\)|\(\d{1,2}\))\
 _LOWER_NEXT = re.compile(r"\s*[a-z]")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
+# A label and what it says, however short ("COMPLICATIONS: None.", "EBL: Minimal."): a
+# clinical section that answers on its own, not a fragment to join to the next sentence.
+_LABELLED = re.compile(r"[A-Z][A-Za-z /-]{1,40}:[^\S\n]*[A-Za-z0-9][^\n]*[.!?]")
 MIN_SPAN = 25  # characters: shorter pieces ("12.3", "Term.") join their neighbour
 
 
@@ -57,7 +61,7 @@ def spans(text: str, start: int = 0, end: int | None = None, min_span: int = MIN
         if carry is not None:
             a = carry
             carry = None
-        if b - a < min_span:
+        if b - a < min_span and not _LABELLED.fullmatch(text, a, b):
             carry = a
             continue
         out.append((a, b))

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rag.ingest.locations import locate
+from rag.ingest.sections import find_sections, is_clinical, report_kind, with_sections
 from rag.types import Chunk, ParsedDocument
 
 # PDF text often spaces with U+00A0 rather than " ": a "horizontal space" is any space but a newline.
@@ -106,6 +107,8 @@ class StructuredChunker:
         self.config = config or ChunkerConfig()
 
     def chunk(self, doc: ParsedDocument) -> list[Chunk]:
+        if is_clinical(doc):
+            return self._sectioned(doc)
         chunks: list[Chunk] = []
         carried: list[Heading] = []  # heading path in force at the top of the page
         running = running_lines([p.text for p in doc.pages])
@@ -140,6 +143,33 @@ class StructuredChunker:
                     )
                 )
             carried = _apply(carried, [h for _, h in ordered])
+        return chunks
+
+    def _sectioned(self, doc: ParsedDocument) -> list[Chunk]:
+        """A clinical note (:mod:`rag.ingest.sections`): every section starts a passage, so a
+        short one ("COMPLICATIONS: None.") is never buried in its neighbours; a long one is
+        cut as any text. The lines above the first section (the report's title) join it."""
+        first = doc.pages[0].text
+        kind = report_kind(f"{doc.title} {first[:200].partition(chr(10))[0]}", first)
+        doc = with_sections(doc, kind)
+        head = kind[:1].upper() + kind[1:]
+        chunks: list[Chunk] = []
+        carried = ""  # the section a page begins in, from the page before
+        for page in doc.pages:
+            text = page.text
+            secs = find_sections(text)
+            starts = [s.start for s in secs]
+            bounds = [0, *starts[1:]] if starts and starts[0] < self.config.min_size else [0, *starts]
+            bounds.append(len(text))
+            for a, b in zip(bounds, bounds[1:]):
+                seg = text[a:b]
+                inside = [s.label for s in secs if a <= s.start < b] or [carried]
+                path = [head, inside[0]] if inside[0] else [head]
+                carried = inside[0]
+                for s, e in self._spans(seg, _line_starts(seg), {}):
+                    chunks.append(Chunk(page=page.number, start=a + s, end=a + e, text=text[a + s : a + e],
+                                        heading=" > ".join(path), ordinal=len(chunks),
+                                        location=locate(doc, page, a + s, a + e)))
         return chunks
 
     def _spans(self, text: str, lines: list[int], heads: dict[int, Heading]) -> list[tuple[int, int]]:

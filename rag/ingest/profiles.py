@@ -18,7 +18,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-PROFILE_VERSION = 5  # raise when extraction changes: stored profiles are then read again
+from rag.ingest.clinical_profile import read_clinical
+from rag.ingest.sections import is_clinical_text
+
+PROFILE_VERSION = 6  # raise when extraction changes: stored profiles are then read again
 HEAD_CHARS = 4000  # the first page or two: where contracts name themselves and their parties
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "\u00a0": " "})
@@ -84,6 +87,14 @@ class DocProfile:
     parties: tuple[str, ...] = ()  # as written: "Acme Labs, Inc."
     aliases: tuple[str, ...] = ()  # defined short names: "Acme", "Manufacturer"
     years: tuple[str, ...] = ()  # "2019"
+    # A clinical report's (rag/ingest/clinical_profile.py); empty for other documents.
+    kind: str = ""  # "operative note", "consult", "discharge summary", ...
+    specialty: str = ""
+    procedures: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()  # of service, as written in the record
+    patient: str = ""  # patient identifiers stay in the encrypted manifest with the text
+    dob: str = ""
+    record: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -101,11 +112,28 @@ class DocProfile:
             tuple(str(x) for x in raw.get("parties", ())),
             tuple(str(x) for x in raw.get("aliases", ())),
             tuple(str(x) for x in raw.get("years", ())),
+            str(raw.get("kind", "")),
+            str(raw.get("specialty", "")),
+            tuple(str(x) for x in raw.get("procedures", ())),
+            tuple(str(x) for x in raw.get("dates", ())),
+            str(raw.get("patient", "")),
+            str(raw.get("dob", "")),
+            str(raw.get("record", "")),
         )
 
     def naming_text(self) -> str:
         """Everything that names the document, as one text to match words against."""
-        return " ".join([self.title, *self.parties, *self.aliases, *self.years])
+        return " ".join([self.title, *self.parties, *self.aliases, *self.years, *self.clinical_names()])
+
+    def clinical_names(self) -> list[str]:
+        """The names a clinical report also goes by: its kind with its title ("consult
+        Laparoscopic Gastric Bypass Consult - 2"), each procedure with the kind, its dates,
+        its patient. A specialty alone names no report: it joins the kind."""
+        if not self.kind:
+            return []
+        kind = f"{self.specialty} {self.kind}".strip()
+        return [f"{kind} {self.title}", *(f"{self.kind} {p}" for p in self.procedures),
+                *(f"{self.kind} {d}" for d in self.dates), self.patient, self.record]
 
 
 def extract_profile(pages: Sequence[str], title: str = "", name: str = "") -> DocProfile:
@@ -120,6 +148,12 @@ def extract_profile(pages: Sequence[str], title: str = "", name: str = "") -> Do
         if len(head) >= HEAD_CHARS:
             break
     head = head[:HEAD_CHARS].translate(_QUOTES)
+    if is_clinical_text(head):
+        # A clinical report names no parties: its capitalised words are drugs and diagnoses.
+        c = read_clinical(head)
+        years = _dedupe(_YEAR.findall(name) + [y for d in c.dates for y in _YEAR.findall(d)])[:4]
+        return DocProfile(c.title or title.strip(), (), (), tuple(years), c.kind, c.specialty, c.procedures,
+                          c.dates, c.patient, c.dob, c.record)
     flat = re.sub(r"\s+", " ", head)
     aliases, alias_parties = _aliases(_preamble(flat))
     companies = [m.group(1).strip(" ,") for m in _COMPANY.finditer(flat)

@@ -119,7 +119,9 @@ def index_hash(chunk: str = "") -> str:
     ``--chunk`` setting. Parsing and the embedding model change rarely: after such a
     change, run without --reuse."""
     h = hashlib.sha1(chunk.encode())
-    files = [REPO / "rag" / "chunking.py", REPO / "rag" / "types.py"]
+    # The chunker and what decides its passages' text and headings (the clinical sections).
+    files = [REPO / "rag" / "ingest" / "chunking.py", REPO / "rag" / "types.py",
+             *sorted((REPO / "rag" / "ingest").glob("sections*.py"))]
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
