@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config: {config}")
             phrasings = PHRASINGS if args.phrasing == "all" else (args.phrasing,)
             if args.phrasing == "plain":  # beside the same questions in the words it avoids
-                phrasings = ("template", "title_party", "plain")
+                phrasings = ("template", "title_party", "plain", "plain_fresh")
             print_phrasing_table(library, tests, phrasings, args.k)
         return 0
 

@@ -14,7 +14,9 @@ not naming) the same document:
 - ``none``: no document named at all ("... in the contract?"), for a fixed sample;
 - ``plain``: the clause question in plain words, without its legal name ("can we walk
   away from the supply agreement with Acme Labs without giving a reason?"), the document
-  named as in ``title_party`` (wordings: ``tests/bench/plain_questions.py``).
+  named as in ``title_party`` (wordings: ``tests/bench/plain_questions.py``);
+- ``plain_fresh``: a third plain wording per category, written after the lexicon was tuned
+  and never used to tune it.
 
 Everything is deterministic: choices are drawn from a random generator seeded with the
 question itself, so the same question always gets the same phrasing.
@@ -28,9 +30,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tests.bench.plain_questions import PLAIN
+from tests.bench.plain_questions import PLAIN, PLAIN_FRESH
 
-PHRASINGS = ("template", "title_party", "party", "title", "none", "plain")
+PHRASINGS = ("template", "title_party", "party", "title", "none", "plain", "plain_fresh")
 NONE_SHARE = 4  # one question in this many gets a "no document named" phrasing
 
 _SUFFIX = re.compile(
@@ -150,8 +152,8 @@ def rephrase(query: str, phrasing: str, unique: set[str], category: str = "") ->
         if title not in unique:
             return None
         ref = f"the {title}"
-    elif phrasing == "plain":
-        wordings = PLAIN[category][0] if category in PLAIN else ()
+    elif phrasing in ("plain", "plain_fresh"):
+        wordings = (PLAIN[category][0] if phrasing == "plain" else (PLAIN_FRESH[category],)) if category in PLAIN else ()
         if not t.parties or not wordings:
             return None
         ref = f"the {title} with {rng.choice(t.parties)}"

@@ -183,3 +183,44 @@ PLAIN: dict[str, tuple[tuple[str, ...], str]] = {
         "revenue revenues profit profits sharing share royalty royalties",
     ),
 }
+
+
+# A third wording per category, written after the lexicon (rag/ask/data/plain_terms.json)
+# was last tuned and never used to tune it: how far the lexicon carries to words it was
+# not fitted on (the ``plain_fresh`` phrasing). Same rule: no word of the category's list.
+PLAIN_FRESH: dict[str, str] = {
+    "Governing Law": "If we ever had to sue over {doc}, whose legal rules would the judge follow?",
+    "Expiration Date": "Until what point in time is {doc} in effect?",
+    "Renewal Term": "Once {doc} reaches its end, does it carry on for another stretch?",
+    "Notice Period To Terminate Renewal": "What's the deadline to say we don't want {doc} to continue?",
+    "Termination For Convenience": "Could we cancel {doc} even if they've done nothing wrong?",
+    "Post-Termination Services": "Do they have to keep supporting us for a while after {doc} finishes?",
+    "Anti-Assignment": "Could they sell their position in {doc} to a different firm without asking us?",
+    "Change Of Control": "If someone buys out the other company, what does {doc} say happens?",
+    "License Grant": "What exactly are we permitted to do with their technology under {doc}?",
+    "Non-Transferable License": "Could they give the usage rights from {doc} to a different business?",
+    "Affiliate License-Licensee": "Are companies owned by the same parent allowed to use what {doc} provides?",
+    "Affiliate License-Licensor": "Do companies related to the owner also give permission under {doc}?",
+    "Irrevocable Or Perpetual License": "Once given, can the usage rights under {doc} be cancelled later?",
+    "Unlimited/All-You-Can-Eat-License": "Is there any cap on how many people can use the product under {doc}?",
+    "Ip Ownership Assignment": "Who keeps the patents and designs that come out of {doc}?",
+    "Joint Ip Ownership": "Is what we develop together under {doc} shared between both companies?",
+    "Non-Disparagement": "Are we forbidden from criticising them publicly under {doc}?",
+    "Covenant Not To Sue": "Did either side give up the ability to file a lawsuit under {doc}?",
+    "Third Party Beneficiary": "Can a company that isn't part of {doc} enforce its promises?",
+    "Audit Rights": "Can we send an accountant to go through their figures under {doc}?",
+    "Insurance": "What cover do they need to carry in case of accidents under {doc}?",
+    "Exclusivity": "Can they sell the same thing through other distributors while {doc} runs?",
+    "Non-Compete": "Are they banned from selling products that go up against ours under {doc}?",
+    "Competitive Restriction Exception": "What are the carve-outs to the ban on rival products in {doc}?",
+    "No-Solicit Of Customers": "May they go directly to the people who buy from us under {doc}?",
+    "No-Solicit Of Employees": "Can they offer jobs to people who work for us under {doc}?",
+    "Rofr/Rofo/Rofn": "If they decide to sell, do we get to look before outsiders do under {doc}?",
+    "Cap On Liability": "Is there a maximum amount we could get back from them under {doc}?",
+    "Uncapped Liability": "In which situations is there no maximum on what they'd have to pay under {doc}?",
+    "Warranty Duration": "How long is the guarantee on what they deliver under {doc}?",
+    "Minimum Commitment": "Do we have to order a set quantity every year under {doc}?",
+    "Volume Restriction": "Is there a top number of units they're allowed to order under {doc}?",
+    "Most Favored Nation": "Will we always get their cheapest deal under {doc}?",
+    "Revenue/Profit Sharing": "What percentage of sales goes to each side under {doc}?",
+}
