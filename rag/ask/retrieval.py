@@ -53,7 +53,7 @@ class RetrievalConfig:
     expand: bool = True
     expansion_weight: float = 0.8  # ceiling across the library (reciprocal rank fusion)
     doc_expansion_weight: float = 0.8  # ceiling inside a named document (linear fusion)
-    expansion_vector: str = "none"  # "replace": embed the question with its terms; "add": both
+    expansion_vector: str = "replace"  # embed the question with its terms instead ("add": both; "none")
     heading_expansion: bool = False  # the words of the library's headings nearest the question
 
 
