@@ -172,6 +172,14 @@ class ChunkQueries:
             kept = [w for w in words if w in sorted(words, key=lambda x: cache[x])[:2]]
         return kept
 
+    def distinct_headings(self) -> list[str]:
+        """Every different heading path of ready documents' passages (rag/ask/headings.py)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT c.heading FROM chunks c JOIN documents d ON d.id=c.doc_id "
+                "WHERE d.status=? AND c.heading != ''", (DocStatus.READY.value,)).fetchall()
+        return [str(r[0]) for r in rows]
+
     def document_frequency(self, word: str) -> int:
         """How many ready documents contain ``word`` anywhere (as the keyword index sees it)."""
         if not word.isalnum():

@@ -16,8 +16,9 @@ overrides a field of :class:`rag.ask.retrieval.RetrievalConfig`, for tuning runs
 
 ``--phrasing`` asks the same questions the ways people type them (see
 ``tests/bench/phrasings.py``): ``template`` (cuad-dev as is, the default), ``title_party``,
-``party``, ``title``, ``none`` (no document named: doc-hit is then informative only), or
-``all``, which prints one line of metrics per phrasing. Phrasings other than the template
+``party``, ``title``, ``none`` (no document named: doc-hit is then informative only),
+``plain`` (plain words instead of the clause's legal name, printed beside ``template`` and
+``title_party``), or ``all``, which prints one line of metrics per phrasing. Phrasings other than the template
 are searched in-process. Tune on all of them together, never on one.
 """
 
@@ -297,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         with Library(lib_dir, retrieval=config) as library:
             print(f"config: {config}")
             phrasings = PHRASINGS if args.phrasing == "all" else (args.phrasing,)
+            if args.phrasing == "plain":  # beside the same questions in the words it avoids
+                phrasings = ("template", "title_party", "plain", "plain_fresh")
             print_phrasing_table(library, tests, phrasings, args.k)
         return 0
 

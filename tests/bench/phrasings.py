@@ -11,7 +11,12 @@ not naming) the same document:
 - ``party``: by a party's name only ("... in our contract with Acme?");
 - ``title``: by its title only, and only where that title is unique among the questions'
   documents (otherwise the question would be ambiguous by construction);
-- ``none``: no document named at all ("... in the contract?"), for a fixed sample.
+- ``none``: no document named at all ("... in the contract?"), for a fixed sample;
+- ``plain``: the clause question in plain words, without its legal name ("can we walk
+  away from the supply agreement with Acme Labs without giving a reason?"), the document
+  named as in ``title_party`` (wordings: ``tests/bench/plain_questions.py``);
+- ``plain_fresh``: a third plain wording per category, written after the lexicon was tuned
+  and never used to tune it.
 
 Everything is deterministic: choices are drawn from a random generator seeded with the
 question itself, so the same question always gets the same phrasing.
@@ -25,7 +30,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-PHRASINGS = ("template", "title_party", "party", "title", "none")
+from tests.bench.plain_questions import PLAIN, PLAIN_FRESH
+
+PHRASINGS = ("template", "title_party", "party", "title", "none", "plain", "plain_fresh")
 NONE_SHARE = 4  # one question in this many gets a "no document named" phrasing
 
 _SUFFIX = re.compile(
@@ -121,8 +128,9 @@ def unique_titles(tests: list[dict[str, Any]]) -> set[str]:
     return {title for title, fs in files.items() if len(fs) == 1}
 
 
-def rephrase(query: str, phrasing: str, unique: set[str]) -> str | None:
-    """``query`` in another ``phrasing``; None where that phrasing does not apply to it."""
+def rephrase(query: str, phrasing: str, unique: set[str], category: str = "") -> str | None:
+    """``query`` in another ``phrasing``; None where that phrasing does not apply to it
+    (``plain`` needs the question's CUAD ``category``)."""
     if phrasing == "template":
         return query
     t = parse(query)
@@ -144,6 +152,12 @@ def rephrase(query: str, phrasing: str, unique: set[str]) -> str | None:
         if title not in unique:
             return None
         ref = f"the {title}"
+    elif phrasing in ("plain", "plain_fresh"):
+        wordings = (PLAIN[category][0] if phrasing == "plain" else (PLAIN_FRESH[category],)) if category in PLAIN else ()
+        if not t.parties or not wordings:
+            return None
+        ref = f"the {title} with {rng.choice(t.parties)}"
+        return _casual(rng.choice(wordings).format(doc=ref), rng)
     elif phrasing == "none":
         if _rng(query, "sample").randrange(NONE_SHARE):
             return None
@@ -158,7 +172,7 @@ def phrased_tests(tests: list[dict[str, Any]], phrasing: str) -> list[dict[str, 
     unique = unique_titles(tests)
     out = []
     for t in tests:
-        q = rephrase(t["query"], phrasing, unique)
+        q = rephrase(t["query"], phrasing, unique, t.get("category", ""))
         if q is not None:
             out.append({**t, "query": q})
     return out
