@@ -60,6 +60,8 @@ def run(folder: str, model: str, gpu: bool) -> dict[str, object]:
     """In the helper: load the build in ``folder`` ("" for llama_cpp's own) and run the model."""
     if folder:
         os.environ["LLAMA_CPP_LIB_PATH"] = folder
+    else:  # llama_cpp's own library, whatever the parent process chose for itself
+        os.environ.pop("LLAMA_CPP_LIB_PATH", None)
     import ctypes
 
     import llama_cpp

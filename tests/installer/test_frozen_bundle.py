@@ -94,7 +94,8 @@ def test_each_llama_build_in_the_bundle_loads_its_own_ggml(tmp_path: Path) -> No
     folders = [internal / "llama_cpp" / "lib", *sorted((internal / "llama_libs").glob("cpu*"))]
     assert len(folders) >= 2, folders
     for folder in folders:
-        env = dict(os.environ, DOCQA_CHILD="llama-probe", LD_DEBUG="libs")
+        env = {k: v for k, v in os.environ.items() if k != "LLAMA_CPP_LIB_PATH"}
+        env.update(DOCQA_CHILD="llama-probe", LD_DEBUG="libs")
         arg = "" if folder.parent.name == "llama_cpp" else str(folder)
         r = subprocess.run([str(BUNDLE / "docqa"), arg, str(model)], capture_output=True, text=True, env=env,
                            timeout=300)

@@ -112,7 +112,7 @@ def test_batch_reports_each_bad_line_and_answers_the_others(
         b'{"query": "\\ud800 lone"}',
         b"",
         b"[" * 100_000,
-        b'{"query": "When does the lease end?", "id": 7}',
+        b'{"query": "What do the meeting notes say about when the lease ends?", "id": 7}',
     ]
     f = tmp_path / "q.jsonl"
     f.write_bytes(b"\n".join(lines) + b"\n")
@@ -122,7 +122,7 @@ def test_batch_reports_each_bad_line_and_answers_the_others(
         rows = [json.loads(x) for x in out.splitlines()]
         assert len(rows) == 10  # one per non-blank line: answers stay aligned with their questions
         assert rows[0]["query"] == "What is the retainer fee?" and len(rows[0]["results"]) == 2
-        assert rows[-1]["query"] == "When does the lease end?" and rows[-1]["results"]
+        assert rows[-1]["query"] == "What do the meeting notes say about when the lease ends?" and rows[-1]["results"]
         assert "30 June" in rows[-1]["results"][0]["text"]
         bad = rows[1:-1]
         assert [r["line"] for r in bad] == [2, 3, 4, 5, 6, 7, 8, 10]
@@ -198,7 +198,7 @@ def test_list_and_progress_show_one_line_per_file(capsys: pytest.CaptureFixture[
 
 
 def test_search_headers_and_errors_escape_names(capsys: pytest.CaptureFixture[str], lib_dir: Path) -> None:
-    rc, out, _ = run(capsys, "--library", str(lib_dir), "search", "When does the lease end?", "-k", "1")
+    rc, out, _ = run(capsys, "--library", str(lib_dir), "search", "What do the meeting notes say about when the lease ends?", "-k", "1")
     assert rc == 0 and out.splitlines()[0].startswith("[1] matter/notes\\nfake.txt, line 1  (score ")
     rc, out, err = run(capsys, "--library", str(lib_dir), "remove", "ghost\nname.pdf")
     assert (rc, out, err) == (3, "", "not in the library: ghost\\nname.pdf\n")

@@ -175,7 +175,7 @@ def test_truncated_or_deleted_index_file_is_rebuilt(pristine: Path, tmp_path: Pa
 
 
 # -- the manifest (the truth: damage is reported, never papered over) ---------------------
-MANIFEST_PAGES = 16
+MANIFEST_PAGES = 24
 
 
 @pytest.mark.slow
