@@ -150,6 +150,9 @@ class _Runnable(QRunnable):
             job._post_outcome("cancelled" if job.token.is_set else "finished")
 
 
+LOG_LIMIT = 1_000_000  # bytes of tracebacks kept, twice over (the log and the one before)
+
+
 class JobRunner(QObject):
     """Owns one single-thread pool per lane; the composition root creates exactly one."""
 
@@ -173,9 +176,20 @@ class JobRunner(QObject):
         try:
             with self._log_lock:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
+                self._rotate()
                 with self.log_path.open("a", encoding="utf-8") as f:
                     f.write(f"{stamp} {job.name} failed: {job.error}\n{job.error_detail}\n")
         except OSError:
+            pass
+
+    def _rotate(self) -> None:
+        """Past LOG_LIMIT bytes the log becomes ``docqa.log.1`` (the one before is dropped):
+        a machine that fails the same way for months must not fill its disk with tracebacks."""
+        assert self.log_path is not None
+        try:
+            if self.log_path.stat().st_size > LOG_LIMIT:
+                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+        except FileNotFoundError:
             pass
 
     def submit(self, name: str, lane: str, fn: Callable[[JobContext], Any]) -> Job:

@@ -242,7 +242,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"{len(paths)} more item{'s' if len(paths) != 1 else ''} will be added when the current files are done.", 6000)
             return None
-        return self._start_ingest(self.library, paths)
+        try:
+            return self._start_ingest(self.library, paths)
+        except Exception as err:  # noqa: BLE001 (no passphrase given, damaged, busy: said, nothing added)
+            self.notices.open_failed(self.library, err)
+            return None
 
     def queued_count(self) -> int:
         return sum(len(paths) for _, paths in self.queued)

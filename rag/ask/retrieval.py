@@ -122,6 +122,9 @@ class HybridRetriever:
         for c, add in bonus.items():
             fused[c] += add
         ranked = sorted(chunks, key=lambda c: fused[c], reverse=True)
+        patient = self.scorer.same_patient(named) if named else None
+        if patient is not None:
+            ranked = [c for c in ranked if chunks[c].doc_id in patient]
         if not named and cfg.spread < 1.0:
             ranked = _spread(ranked, fused, {c: chunks[c].doc_id for c in ranked}, cfg.spread)
         return [_passage(chunks[c], fused[c]) for c in ranked[:k]]
@@ -170,7 +173,7 @@ class HybridRetriever:
             if named:
                 return named, sq.clause
         found = self.scorer.mentions(query, cfg.scope_docs)
-        strength = {d: m.strength for d, m in found.items() if m.among_names >= cfg.mention_min}
+        strength = {d: m.strength for d, m in found.items() if m.among_names >= cfg.mention_min or m.whole}
         top = max(strength.values(), default=0.0)
         named = {d: s for d, s in strength.items() if s >= cfg.mention_ratio * top}
         if not named or len(named) > cfg.scope_docs:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.ingest.clinical_profile import naming_tokens
@@ -84,6 +85,7 @@ class _Profile:
     head: frozenset[str]  # words of the file name, title, parties, short names and years
     body: frozenset[str]  # words of the opening text
     names: tuple[frozenset[str], ...]  # each name on its own: the title, each party, ...
+    titles: tuple[frozenset[str], ...]  # of those, the file name's parts and the title
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class Mention:
     words: frozenset[str]  # the question's words that name it (and at most a few others)
     held: frozenset[str]  # all the question's words its names hold: what to take out of the
     # question to keep what it asks ("the supply agreement with Acme" is no clause to rank by)
+    whole: bool = False  # the question holds its title whole: a name however common its words
 
 
 class DocumentScorer:
@@ -112,6 +115,7 @@ class DocumentScorer:
         self._by_word: dict[str, list[_Profile]] = {}
         self._weights: dict[str, float] = {}
         self._n = 0
+        self._clinical: dict[int, tuple[str, str]] = {}  # clinical report -> (patient|dob, record)
 
     def _refresh(self) -> None:
         # Reading every profile to see whether any changed took 7 ms a question at 540
@@ -126,8 +130,12 @@ class DocumentScorer:
             return
         profiles = []
         df: dict[str, int] = {}
+        clinical: dict[int, tuple[str, str]] = {}
         for doc_id, name in key:
             prof: DocProfile = profiles_of[doc_id][1]
+            if prof.kind:
+                clinical[doc_id] = (f"{prof.patient.lower()}|{prof.dob}" if prof.patient and prof.dob else "",
+                                    prof.record)
             stem = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
             # Each part of a file name is a name of its own: "Acme - Supply Agreement".
             # A bare number is no name: "Consult - 2" is the second consult, not "2".
@@ -141,7 +149,8 @@ class DocumentScorer:
                           if n)
             head = frozenset().union(*names) if names else frozenset()
             body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
-            profiles.append(_Profile(doc_id, head, body, names))
+            titles = tuple(n for n in (*parts, _name_terms(prof.title)) if n)
+            profiles.append(_Profile(doc_id, head, body, names, titles))
             for w in head | body:
                 df[w] = df.get(w, 0) + 1
         n = len(profiles)
@@ -156,6 +165,7 @@ class DocumentScorer:
         self._key = key
         self._weights = {}
         self._n = n
+        self._clinical = clinical
 
     def _weight(self, word: str) -> float:
         """How much a word says that a name is meant: as rare as it is among the profiles
@@ -188,6 +198,18 @@ class DocumentScorer:
             if s > 0:
                 out[p.doc_id] = s / total
         return out
+
+    def same_patient(self, named: Iterable[int]) -> set[int] | None:
+        """When every named document is a clinical report: the reports that may be about
+        the same patient (the named ones, and those whose name and date of birth, or record
+        number, match one of theirs); None otherwise. A question about one patient's report
+        must show nothing from another patient's, however similar its wording."""
+        self._refresh()
+        named = set(named)
+        if not named or not named <= self._clinical.keys():
+            return None
+        ids = {x for d in named for x in self._clinical[d] if x}
+        return named | {d for d, xs in self._clinical.items() if ids & {x for x in xs if x}}
 
     def _misspelled(self, words: frozenset[str]) -> dict[str, str]:
         """Long words no document holds that misspell a name: people type "Melavante" for
@@ -237,9 +259,12 @@ class DocumentScorer:
                     for w in common:
                         mine[w] = max(mine.get(w, 0.0), share)
         naming = Counter(w for ws in held.values() for w in ws)
+        whole = self._whole_titles(candidates, words, held, most)
         out: dict[int, Mention] = {}
         for doc_id, ws in held.items():
-            own = frozenset(w for w in ws if naming[w] <= most)
+            own = frozenset(w for w in ws if naming[w] <= most) or whole.get(doc_id, frozenset())
+            if _namesake(doc_id, ws, whole):
+                continue
             if own:
                 # Rare among names and rare in the text: "Sonos" outweighs "licensing", the
                 # short name of a licensing subsidiary that a question about licensing holds.
@@ -250,8 +275,36 @@ class DocumentScorer:
                 among_names = sum(self._idf.get(w, 0.0) for w in own)
                 typed = {t for t, name in typos.items() if name in ws}
                 out[doc_id] = Mention(strength / self._idf_max, among_names / self._idf_max, own,
-                                      frozenset(ws) | typed)
+                                      frozenset(ws) | typed, doc_id in whole)
         return out
+
+
+    def _whole_titles(self, candidates: dict[int, _Profile], words: frozenset[str],
+                      held: dict[int, dict[str, float]], most: int) -> dict[int, frozenset[str]]:
+        """doc -> the largest of its titles (or file name's parts) the question holds every
+        word of, for the documents whose such title at most ``most`` documents share.
+
+        Words many documents share name none of them ("inguinal hernia repair" in a record
+        with five such reports), but a title held whole names the report that bears exactly
+        it: "the Inguinal Hernia Repair report" is not "Inguinal Hernia Repair - 3", and "the
+        Cystopyelogram - 1 report" is that one, not "Cystopyelogram"."""
+        best: dict[int, frozenset[str]] = {}
+        for p in candidates.values():
+            full = [t for t in p.titles if t <= words and any(self._weight(w) > 0 for w in t)]
+            if full:
+                best[p.doc_id] = max(full, key=lambda t: (len(t), sum(self._weight(w) for w in t)))
+        shared = Counter(best.values())
+        out = {d: t for d, t in best.items() if shared[t] <= most}
+        for d in out:
+            held.setdefault(d, {}).update({w: 1.0 for w in out[d]})
+        return out
+
+
+def _namesake(doc_id: int, ws: dict[str, float], whole: dict[int, frozenset[str]]) -> bool:
+    """Whether another document's title, held whole, explains every word that names this
+    one, and more than this one's own whole title does: a near namesake, not the report meant."""
+    mine = whole.get(doc_id, frozenset())
+    return any(d != doc_id and set(ws) <= t and mine < t for d, t in whole.items())
 
 
 def _one_edit(a: str, b: str) -> bool:

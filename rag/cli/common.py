@@ -56,10 +56,7 @@ def chosen_documents(lib: Library, refs: list[str] | None) -> list[int] | None:
 
     ids: list[int] = []
     for ref in refs:
-        try:
-            found = lib.find(ref)
-        except (OSError, ValueError):  # a NUL, a name too long for the system: not a file
-            found = []
+        found = lib.find(ref)  # a NUL or an unreadable path finds nothing, no exception
         if not found:
             print(f"error: not in the library: {shown(ref)}", file=sys.stderr)
             raise SystemExit(EXIT_ERROR)

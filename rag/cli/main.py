@@ -137,10 +137,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     rc = EXIT_OK
     try:
         for ref in args.files:
-            try:
-                found = lib.find(ref)
-            except (OSError, ValueError):  # a NUL, a name too long for the system: not a file
-                found = []
+            found = lib.find(ref)  # a NUL or an unreadable path finds nothing, no exception
             if not found:
                 print(f"not in the library: {shown(ref)}", file=sys.stderr)
                 rc = EXIT_PARTIAL

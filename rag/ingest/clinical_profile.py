@@ -34,7 +34,10 @@ _DATE = re.compile(
 _PATIENT = re.compile(r"^[^\S\n]*(?:patient(?:'s)?\s+name|patient|name)\s*:\s*(?P<v>[A-Z][\w'.-]+(?:[ ,]+[A-Z][\w'.-]+){0,3})", re.I | re.M)
 _DOB = re.compile(r"\b(?:DOB|D\.O\.B\.|date of birth)\s*:?\s*(?P<v>[\d/.-]{6,10}|[A-Z][a-z]+\.? \d{1,2},? \d{4})", re.I)
 _RECORD = re.compile(r"\b(?:MRN|medical record (?:number|no\.?|#)|record (?:number|no\.?|#)|chart (?:number|no\.?|#))\s*:?\s*(?P<v>[A-Z0-9-]{3,20})", re.I)
-_NUMBERED = re.compile(r"(?:\s-\s*|#\s*|\bno\.?\s*|\bnumber\s+)(?P<n>\d{1,3})\b", re.I)
+# "Consult - 2", "consult #2", "no. 2", and as people type it, "consult 2" (a number right
+# after a word for a kind of report; never four digits: "report 2019" is a year).
+_NUMBERED = re.compile(r"(?:\s-\s*|#\s*|\bno\.?\s*|\bnumber\s+|"
+                       r"\b(?:consult(?:ation)?|note|report|letter|visit|summary)\s+)(?P<n>\d{1,3})\b", re.I)
 
 
 @dataclass(frozen=True)

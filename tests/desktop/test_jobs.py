@@ -45,6 +45,24 @@ def test_errors_reach_a_handler(qtbot) -> None:
     assert "ValueError" in job.error_detail
 
 
+def test_the_log_keeps_tracebacks_and_rotates(qtbot, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("desktop.jobs.LOG_LIMIT", 2000)
+    log = tmp_path / "docqa.log"
+    runner = JobRunner(log_path=log)
+
+    def boom(ctx):
+        raise ValueError("the file is damaged")
+
+    for _ in range(12):
+        job = runner.submit("t", "a", boom)
+        with qtbot.waitSignal(job.failed):
+            pass
+    old = tmp_path / "docqa.log.1"
+    assert "ValueError" in log.read_text() and "ValueError" in old.read_text()
+    assert log.stat().st_size < 2000 + 1500 and old.stat().st_size < 2000 + 1500
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docqa.log", "docqa.log.1"]
+
+
 def test_cancel_token_stops_the_job(qtbot) -> None:
     runner = JobRunner()
     started = threading.Event()

@@ -94,6 +94,29 @@ def test_damaged_catalogue_is_said_in_one_line_and_the_app_goes_on(qtbot, start_
     assert w.library == "" and w.banner.kind == "problem" and "catalogue" in w.banner.label.text()
 
 
+def test_files_dropped_on_a_library_that_will_not_open_are_said_not_raised(
+        qtbot, start_app, make_library, tmp_path: Path, monkeypatch) -> None:
+    """The passphrase dialog cancelled (or the library damaged since) when files are dropped:
+    a banner in one line, nothing added, no exception out of the drop."""
+    from rag.store.keys import KeyUnavailable
+
+    make_library("Lease")
+    d = start_app(last="Lease")
+    _opened(qtbot, d)
+    w = d.window
+    assert w.library == "Lease"
+
+    def refuse(name: str):
+        raise KeyUnavailable("no passphrase was given, so the library stays locked")
+
+    monkeypatch.setattr(d.engine.folders, "open", refuse)
+    note = tmp_path / "note.txt"
+    note.write_text("A note.", encoding="utf-8")
+    assert w.add_paths([note]) is None
+    assert w.banner.kind == "problem" and "Traceback" not in w.banner.label.text()
+    assert w.documents.job is None
+
+
 def test_missing_search_index_is_rebuilt_and_said(qtbot, start_app, make_library) -> None:
     root = make_library("Lease")
     shutil.rmtree(root / "index")

@@ -65,6 +65,23 @@ def test_same_procedure_told_apart_by_type_and_date(tmp_path: Path, library) -> 
     assert profiles["hernia-consult.txt"].kind == "consult"
 
 
+def test_a_title_held_whole_beats_its_numbered_namesakes(tmp_path: Path, library) -> None:
+    """Five reports share "Inguinal Hernia Repair"; the one titled exactly that is "the
+    Inguinal Hernia Repair report", and "Inguinal Hernia Repair - 3" is the third."""
+    ebl = {"": "Less than 5 mL.", " - 1": "10 mL.", " - 2": "25 mL.", " - 3": "40 mL.", " - 4": "75 mL."}
+    for suffix, loss in ebl.items():
+        text = OPERATIVE.format(date="03/14/2019", anesthesia="General.", ebl=loss)
+        text = text.replace("Inguinal Hernia Repair", f"Inguinal Hernia Repair{suffix}", 1)
+        (tmp_path / f"Inguinal Hernia Repair{suffix}.txt").write_text(text, encoding="utf-8")
+    library.ingest(sorted(tmp_path.glob("*.txt")))
+    top = library.search("What was the estimated blood loss in the Inguinal Hernia Repair report?", 4)
+    assert (top[0].file, "Less than 5 mL" in top[0].text) == ("Inguinal Hernia Repair.txt", True)
+    top = library.search("What was the estimated blood loss in the Inguinal Hernia Repair - 3 report?", 4)
+    assert (top[0].file, "40 mL" in top[0].text) == ("Inguinal Hernia Repair - 3.txt", True)
+    # Another patient's report shows nothing, however alike its wording.
+    assert {p.file for p in top} == {"Inguinal Hernia Repair - 3.txt"}
+
+
 def test_complications_none_is_quoted_whole(tmp_path: Path, library) -> None:
     library.ingest(_write(tmp_path))
     q = "Were there any complications in the operative note for the inguinal hernia repair of 03/14/2019?"
@@ -137,3 +154,5 @@ def test_clinical_profile_and_naming_tokens() -> None:
     # The number and the day name the report, however they are written.
     assert naming_tokens("the gastric bypass consult #2 of March 14, 2019") == ["n2", "d20190314"]
     assert naming_tokens("Consult - 2, 14/03/2019") == ["n2", "d20190314"]
+    assert naming_tokens("the gastric bypass consult 2") == ["n2"]  # as people type it
+    assert naming_tokens("the operative report 2019") == []  # a year, not a number
