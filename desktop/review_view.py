@@ -161,7 +161,9 @@ class ReviewPanel(QWidget):
         for b in (self.preset_btn, self.add_btn, self.run_btn, self.cancel_btn, self.export_btn):
             tools.addWidget(b)
         tools.addStretch(1)
-        filters = QHBoxLayout()
+        self.filters = QWidget()  # hidden while the grid has no columns: nothing to filter
+        filters = QHBoxLayout(self.filters)
+        filters.setContentsMargins(0, 0, 0, 0)
         filters.addWidget(self.filter, 1)
         filters.addWidget(self.state)
         bar = QHBoxLayout()
@@ -170,7 +172,7 @@ class ReviewPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(tools)
-        layout.addLayout(filters)
+        layout.addWidget(self.filters)
         layout.addWidget(self.pages, 1)
         layout.addLayout(bar)
         self.commands.install()
@@ -326,6 +328,7 @@ class ReviewPanel(QWidget):
     def _update(self) -> None:
         has_columns = bool(self.model.columns)
         self.pages.setCurrentIndex(1 if has_columns else 0)
+        self.filters.setVisible(has_columns)
         running = self.job is not None
         self.progress.setVisible(running)
         self.cancel_btn.setVisible(running)
