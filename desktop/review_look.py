@@ -84,7 +84,9 @@ def quote_tooltip(cell: Cell | None, mark: Mark | None, column: Column) -> str:
         out.append(f"Could not be computed: {html.escape(cell.error or 'see the log file')}")
     elif cell.status == NOT_STATED:
         out.append("Not stated in this document: no passage says it the way documents do.")
-    for q in (cell.quotes[:2] if cell is not None else []):
+    # The first quote is the deciding one (it holds the column's cue); the others are
+    # context that can mislead in a glance, so they stay in the viewer and the export.
+    for q in (cell.quotes[:1] if cell is not None else []):
         text = " ".join(q.text.split())
         if len(text) > 600:
             text = text[:600].rsplit(" ", 1)[0] + " …"
@@ -92,7 +94,10 @@ def quote_tooltip(cell: Cell | None, mark: Mark | None, column: Column) -> str:
         shown = f"{file}, {where}" if where else file
         out.append(f"“{html.escape(text)}”<br><small>— {html.escape(shown)}</small>")
     if cell is not None and cell.quotes:
-        out.append("<small>Click or press Enter to see it in the document.</small>")
+        more = len(cell.quotes) - 1
+        out.append("<small>Click or press Enter to see it in the document."
+                   + (f" {more} more quote{'s' if more != 1 else ''} in the export's Sources sheet." if more else "")
+                   + "</small>")
     if mark is not None:
         said = f"<b>{mark.mark.capitalize()}</b>"
         if mark.mark == OVERWRITTEN and cell is not None:

@@ -112,11 +112,11 @@ class ReviewModel(QAbstractTableModel):
 
     def set_cell(self, cell: Cell) -> None:
         key = (cell.doc_id, cell.column.question)
-        self._cells[key] = cell
         self._pending.discard(key)
         row = self._row.get(cell.doc_id)
-        if row is None:
+        if row is None:  # a document removed meanwhile
             return
+        self._cells[key] = cell
         for i, col in enumerate(self.columns, start=1):
             if col.question == cell.column.question:
                 index = self.index(row, i)

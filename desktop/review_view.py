@@ -270,7 +270,10 @@ class ReviewPanel(QWidget):
         docs = [d.id for d in self.model.documents]
         self.model.set_pending({(d, c.question) for d in docs for c in cols if self.model.cell(d, c) is None})
         self.job = self.engine.review(self.library, cols)
-        self.job.progressed.connect(self._on_progress)
+        library = self.library
+        # A run of the library shown before (stopping after a switch) must not fill this
+        # one's rows: document ids are per library.
+        self.job.progressed.connect(lambda v: self._on_progress(v) if library == self.library else None)
         self.job.finished.connect(self._on_ended)
         self.job.cancelled.connect(lambda: self._on_ended(None))
         self.job.failed.connect(self._on_failed)

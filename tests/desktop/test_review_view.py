@@ -266,3 +266,27 @@ def test_asking_about_selected_rows(qtbot, setup) -> None:
         panel.commands.ask_selected()
     supply = next(d.id for d in panel.model.documents if d.name.endswith("supply.txt"))
     assert asked.args[0] == [supply]
+
+
+def test_ask_about_chosen_documents_stays_inside_them(qtbot, window, tmp_path: Path) -> None:
+    from tests.desktop.helpers import drop_and_wait
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "supply.txt").write_text(SUPPLY, encoding="utf-8")
+    (docs / "services.txt").write_text(SERVICES, encoding="utf-8")
+    drop_and_wait(qtbot, window, [docs / "supply.txt", docs / "services.txt"])
+    services = next(d.id for d in window.engine.folders.open(window.library).documents()
+                    if d.name.endswith("services.txt"))
+    window.tabs.setCurrentWidget(window.review)
+    window.ask_about([services])
+    assert window.tabs.currentWidget() is window.chat
+    assert window.chat.scope == [services] and "services.txt" in window.chat.scope_label.text()
+    job = window.chat.ask("Which law governs this agreement?")
+    assert job is not None
+    qtbot.waitSignal(window.chat.answered, timeout=120_000).wait()
+    ex = window.chat.last_exchange()
+    assert ex is not None and ex.quotes
+    assert {q.doc_id for q in ex.quotes} == {services}  # the supply contract is never quoted
+    window.chat.scope_clear.click()
+    assert window.chat.scope == [] and not window.chat.scope_label.isVisible()
