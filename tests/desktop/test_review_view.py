@@ -290,3 +290,31 @@ def test_ask_about_chosen_documents_stays_inside_them(qtbot, window, tmp_path: P
     assert {q.doc_id for q in ex.quotes} == {services}  # the supply contract is never quoted
     window.chat.scope_clear.click()
     assert window.chat.scope == [] and not window.chat.scope_label.isVisible()
+
+
+def test_columns_reorder_by_drag_and_menu_and_remove(qtbot, setup, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    _engine, _name, panel, _docs = setup
+    panel.commands.set_columns([LAW, COMPETE, TERMINATE], run=[])
+    header = panel.table.horizontalHeader()
+    header.moveSection(3, 1)  # the header dragged: Termination becomes the first question
+    assert panel.model.columns == [TERMINATE, LAW, COMPETE]
+    assert [header.logicalIndex(i) for i in range(4)] == [0, 1, 2, 3]  # one order: the grid's
+    assert [n for n, _q in panel.lib().saved_grid("Review").columns] == ["Termination", "Governing law", "Non-compete"]
+    panel.commands.move_column(0, 1)
+    assert panel.model.columns == [LAW, TERMINATE, COMPETE]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel.commands.remove_column(1)
+    assert panel.model.columns == [LAW, COMPETE]
+    assert [n for n, _q in panel.lib().saved_grid("Review").columns] == ["Governing law", "Non-compete"]
+
+
+def test_a_read_only_library_says_marks_cannot_be_kept(qtbot, setup) -> None:
+    _engine, name, panel, _docs = setup
+    panel.commands.set_columns([LAW], run=[])
+    panel.set_library(name, read_only=True)
+    panel.table.setCurrentIndex(_index(panel, "supply.txt", "Governing law"))
+    panel.commands.toggle(VERIFIED)
+    assert "read-only" in panel.status.text()
+    assert panel.model.marks == {} and panel.lib().marks(panel.grid_id or 0) == {}
