@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
         return self._track(self.engine.sync(self.library))
 
     def _track(self, job: Job) -> Job:
+        self.review.make_way()  # new rows are filled after the ingest, not ahead of it
         self._last_done = -1
         self.documents.track(job)
         job.progressed.connect(self._on_ingest_progress)

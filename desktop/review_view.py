@@ -10,7 +10,7 @@ commands live in :mod:`desktop.review_actions`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QSizePolicy,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -46,6 +48,14 @@ EMPTY = ("<b>Review every document at once.</b><br>One question per column, one 
          "each cell is answered from that document alone, with its quote, or says “not stated”.<br><br>"
          "Start from a preset or add your own columns.")
 PRESET_NAMES = {"contract": "Contract review", "medical": "Medical record review"}
+
+
+class _MiddleElided(QStyledItemDelegate):
+    """Document names elided in the middle: contracts' names differ at both ends."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class ReviewPanel(QWidget):
@@ -79,6 +89,7 @@ class ReviewPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setItemDelegateForColumn(0, _MiddleElided(self.table))
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(26)
         header = self.table.horizontalHeader()
@@ -282,6 +293,14 @@ class ReviewPanel(QWidget):
         self.status.setText("Reviewing… (finished cells from earlier runs come back at once)")
         self._update()
         return self.job
+
+    def make_way(self) -> None:
+        """Documents are being added: stop the run now (the ingest waits behind it on the
+        library's lane) and go on after them; finished cells come back from the cache."""
+        if self.job is not None:
+            self._rerun = True
+            self.job.cancel()
+            self.status.setText("Paused while documents are added; the review goes on after them.")
 
     def cancel(self) -> None:
         if self.job is not None:

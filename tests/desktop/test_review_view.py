@@ -318,3 +318,26 @@ def test_a_read_only_library_says_marks_cannot_be_kept(qtbot, setup) -> None:
     panel.commands.toggle(VERIFIED)
     assert "read-only" in panel.status.text()
     assert panel.model.marks == {} and panel.lib().marks(panel.grid_id or 0) == {}
+
+
+def test_documents_added_during_a_run_get_their_row_after_the_ingest(qtbot, setup) -> None:
+    from rag.ask.review.columns import CONTRACT_REVIEW
+
+    engine, name, panel, docs = setup
+    panel.show()
+    cols = list(CONTRACT_REVIEW[:4])
+    panel.commands.set_columns(cols, run=cols)
+    assert panel.job is not None
+    extra = docs / "licence.txt"
+    extra.write_text("LICENCE AGREEMENT\n\n9. Governing Law. This Agreement is governed by the laws of England.\n",
+                     encoding="utf-8")
+    ingest = engine.ingest(name, [extra])
+    ingest.ended.connect(panel.refresh_documents)  # as the window does on library_changed
+    panel.make_way()  # the ingest does not wait for the whole grid
+    assert "Paused" in panel.status.text()
+    qtbot.waitSignal(ingest.ended, timeout=60_000).wait()
+    filled = lambda: panel.job is None and all(  # noqa: E731
+        panel.model.cell(d.id, c) for d in panel.model.documents for c in cols)
+    qtbot.waitUntil(filled, timeout=180_000)
+    assert len(panel.model.documents) == 4
+    assert _index(panel, "licence.txt", "Governing law").data() == "England"
