@@ -74,7 +74,11 @@ def write_memo(path: Path, result: ReviewResult, marks: Mapping[tuple[int, str],
                     run.italic, run.font.color.rgb = True, grey
                 if cell is not None and cell.quotes:
                     q = cell.quotes[0]
-                    footnotes.add_reference(para, footnote_text(q.passage.file, q.location, q.text))
+                    note = footnote_text(q.passage.file, q.location, q.text)
+                    if mark is not None and mark.mark == "overwritten":
+                        # The reviewer's words stand on their own: the quote is what was replaced.
+                        note = f"The reviewer's answer replaces “{shown_answer(cell, None)}”, from {note}"
+                    footnotes.add_reference(para, note)
                 if mark is not None:
                     said = _MARK_WORDS.get(mark.mark, mark.mark) + (f": {mark.note}" if mark.note else "")
                     note = row[i].add_paragraph().add_run(said)

@@ -35,11 +35,11 @@ from desktop.chat_store import QuoteRef
 from desktop.engine import Engine
 from desktop.jobs import Job
 from desktop.review_model import FILTERS, PENDING, ReviewFilter, ReviewModel, Role
+from desktop.review_run import ReviewRunning
 from desktop.widgets import button
 from rag.ask.review.cells import Cell
 from rag.ask.review.columns import Column
-from rag.ask.review.engine import ReviewProgress, ReviewResult
-from rag.ingest.progress_eta import format_left
+from rag.ask.review.engine import ReviewResult
 from rag.library import Library
 from rag.types import DocStatus
 
@@ -58,7 +58,7 @@ class _MiddleElided(QStyledItemDelegate):
         option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
-class ReviewPanel(QWidget):
+class ReviewPanel(ReviewRunning, QWidget):
     source_clicked = Signal(object)  # SourceRef: a cell's quote, to show in the viewer
     ask_requested = Signal(list)  # document ids the reviewer wants to ask about
     ran = Signal(object)  # the ReviewResult of a run that ended (finished or cancelled)
@@ -75,6 +75,7 @@ class ReviewPanel(QWidget):
         self.job: Job | None = None
         self.commands = ReviewActions(self)
         self._rerun = False  # the columns changed during a run: run the grid again after it
+        self._pace0: tuple[float, int] | None = None  # (seconds, cells) at the first computed cell
         self._opened = ""  # the library whose saved grid has been run since it was chosen
         self.model = ReviewModel(self)
         self.proxy = ReviewFilter(self)
@@ -267,85 +268,8 @@ class ReviewPanel(QWidget):
             if self.model.columns and self.model.documents:
                 self.run()
 
-    # -- running -------------------------------------------------------------------------
-    def run(self, columns: list[Column] | None = None) -> Job | None:
-        """Fill the grid (or only ``columns``); while a run goes, stop it and run the
-        whole grid after it (cached cells come back at once)."""
-        if not self.library or not self.model.columns or not self.model.documents:
-            return None
-        if self.job is not None:
-            self._rerun = True
-            self.job.cancel()
-            return None
-        cols = columns or list(self.model.columns)
-        docs = [d.id for d in self.model.documents]
-        self.model.set_pending({(d, c.question) for d in docs for c in cols if self.model.cell(d, c) is None})
-        self.job = self.engine.review(self.library, cols)
-        library = self.library
-        # A run of the library shown before (stopping after a switch) must not fill this
-        # one's rows: document ids are per library.
-        self.job.progressed.connect(lambda v: self._on_progress(v) if library == self.library else None)
-        self.job.finished.connect(self._on_ended)
-        self.job.cancelled.connect(lambda: self._on_ended(None))
-        self.job.failed.connect(self._on_failed)
-        self.progress.setRange(0, len(cols) * len(docs))
-        self.progress.setValue(0)
-        self.status.setText("Reviewing… (finished cells from earlier runs come back at once)")
-        self._update()
-        return self.job
-
-    def make_way(self) -> None:
-        """Documents are being added: stop the run now (the ingest waits behind it on the
-        library's lane) and go on after them; finished cells come back from the cache."""
-        if self.job is not None:
-            self._rerun = True
-            self.job.cancel()
-            self.status.setText("Paused while documents are added; the review goes on after them.")
-
-    def cancel(self) -> None:
-        if self.job is not None:
-            self._rerun = False
-            self.job.cancel()
-            self.cancel_btn.setEnabled(False)
-            self.status.setText("Stopping after the current cell…")
-
-    def _on_progress(self, value: object) -> None:
-        if isinstance(value, Cell):
-            self.model.set_cell(value)
-        elif isinstance(value, ReviewProgress):
-            self.progress.setMaximum(value.total)
-            self.progress.setValue(value.done)
-            cached = value.done - value.computed
-            eta = f" · {format_left(value.eta)}" if value.eta else ""
-            self.status.setText(f"{value.done} of {value.total} cells"
-                                + (f" ({cached} from earlier runs)" if cached else "") + eta)
-
-    def _on_ended(self, result: ReviewResult | None) -> None:
-        job, self.job = self.job, None
-        self.model.set_pending(set())
-        counts = self.model.counts()
-        done = f"{counts['found']} found, {counts['not_stated']} not stated"
-        done += f", {counts['failed']} failed" if counts["failed"] else ""
-        if result is None:  # cancelled: the cells done are in the grid already
-            kept = job.result if job is not None and isinstance(job.result, ReviewResult) else None
-            self.status.setText(f"Stopped; the cells done are kept ({done}).")
-            result = kept
-        else:
-            self.status.setText(f"Done: {done}."
-                                + (f" {result.computed} computed, {result.cached} from earlier runs." if result.cached else ""))
-        self._update()
-        if result is not None:
-            self.ran.emit(result)
-        if self._rerun:
-            self._rerun = False
-            self.run()
-
-    def _on_failed(self, reason: str) -> None:
-        self.job = None
-        self._rerun = False
-        self.model.set_pending(set())
-        self.status.setText(f"The review stopped: {reason}")
-        self._update()
+    def _ran(self, result: ReviewResult) -> None:
+        self.ran.emit(result)
 
     def _update(self) -> None:
         has_columns = bool(self.model.columns)

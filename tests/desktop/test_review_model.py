@@ -152,3 +152,15 @@ def test_a_grid_of_100_by_12_fills_quickly_behind_a_sorted_filtered_view(qtbot) 
     absent = sum(1 for d in docs for c in cols if not (d.id + len(c.name)) % 3)
     assert model.counts()[NOT_STATED] == absent
     assert proxy.rowCount() == len({d.id for d in docs for c in cols if not (d.id + len(c.name)) % 3})
+
+
+def test_time_left_ignores_the_first_cells_warm_up() -> None:
+    from desktop.review_run import ReviewRunning
+    from rag.ask.review.engine import ReviewProgress
+
+    run = ReviewRunning()
+    run._pace0 = None
+    # The first cell took 5 s (index, embedder); the next ones 0.1 s each.
+    assert run._eta(ReviewProgress(1, 100, 1, 5.0)) == 0.0
+    assert run._eta(ReviewProgress(3, 100, 3, 5.2)) == 0.0  # too few cells to tell
+    assert abs(run._eta(ReviewProgress(5, 100, 5, 5.4)) - 9.5) < 1e-6  # not 5.4 / 5 * 95 = 103 s
