@@ -225,7 +225,9 @@ class ReviewPanel(ReviewRunning, QWidget):
         self.model.set_columns([Column(n, q) for n, q in grid.columns] if grid is not None else [])
         self.refresh_documents(run_new=False)
         self.model.set_marks(self.lib().marks(self.grid_id) if self.grid_id is not None else {})
-        self.grids.setCurrentIndex(max(0, self.grids.findText(grid_name)))
+        if self.grids.findText(grid_name) < 0:  # a new grid: listed before "New grid…"
+            self.grids.insertItem(max(0, self.grids.count() - 1), grid_name)
+        self.grids.setCurrentIndex(self.grids.findText(grid_name))
         self._update()
 
     def _on_grid_chosen(self, index: int) -> None:

@@ -341,3 +341,19 @@ def test_documents_added_during_a_run_get_their_row_after_the_ingest(qtbot, setu
     qtbot.waitUntil(filled, timeout=180_000)
     assert len(panel.model.documents) == 4
     assert _index(panel, "licence.txt", "Governing law").data() == "England"
+
+
+def test_a_new_grid_has_its_own_columns_and_the_first_comes_back(qtbot, setup, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    _engine, _name, panel, _docs = setup
+    panel.commands.set_columns([LAW], run=[])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Leases", True))
+    panel.grids.setCurrentIndex(panel.grids.count() - 1)
+    panel.grids.activated.emit(panel.grids.count() - 1)  # "New grid…"
+    assert panel.grid_name == "Leases" and panel.grids.currentText() == "Leases"
+    assert panel.model.columns == [] and panel.pages.currentIndex() == 0  # the empty state
+    panel.commands.set_columns([COMPETE], run=[])
+    assert [g.name for g in panel.lib().grids.grids()] == ["Leases", "Review"]
+    panel.load_grid("Review")
+    assert panel.model.columns == [LAW]
