@@ -275,13 +275,20 @@ class ReviewActions:
         result = self.p.model.result()
         marks = self.p.model.marks
         try:
+            from rag.ask.review import export
+
+            title = f"{self.p.grid_name}: {self.p.library}"
             if fmt == "docx":
-                from desktop.review_memo import write_memo
+                # The engine's own memo once it has one (branch i19-engine; the CLI writes the
+                # same file), else the desktop's.
+                engine_memo = getattr(export, "export_docx_memo", None)
+                if engine_memo is not None:
+                    engine_memo(result, path, marks, title=title)
+                else:
+                    from desktop.review_memo import write_memo
 
-                write_memo(path, result, marks, title=f"{self.p.grid_name}: {self.p.library}")
+                    write_memo(path, result, marks, title=title)
             else:
-                from rag.ask.review import export
-
                 (export.write_xlsx if fmt == "xlsx" else export.write_csv)(path, result, marks)
         except Exception as err:  # noqa: BLE001 (disk full, file open in Excel: tell the user)
             QMessageBox.warning(self.p, "Export", f"Could not export: {err}")
