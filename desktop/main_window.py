@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.chat.export_requested.connect(self.export_chat)
         self.review.source_clicked.connect(self.viewer.show_source)
         self.review.ask_requested.connect(self.ask_about)
+        self.documents.ask_requested.connect(self.ask_about)
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self._on_watched_changed)
         self.notices = LibraryNotices(self, self.banner, self.documents, build_menus(self))

@@ -112,7 +112,8 @@ class ReviewRunning:
             result = kept
         else:
             self.status.setText(f"Done: {done}."
-                                + (f" {result.computed} computed, {result.cached} from earlier runs." if result.cached else ""))
+                                + (f" {result.computed} computed, {result.cached} from earlier runs." if result.cached else "")
+                                + " Click a cell (or Enter) for its quote; V verifies, F flags, F2 overwrites.")
         self._update()
         if result is not None:
             self._ran(result)

@@ -279,7 +279,10 @@ def test_ask_about_chosen_documents_stays_inside_them(qtbot, window, tmp_path: P
     services = next(d.id for d in window.engine.folders.open(window.library).documents()
                     if d.name.endswith("services.txt"))
     window.tabs.setCurrentWidget(window.review)
-    window.ask_about([services])
+    table = window.documents.table
+    row = next(r for r in range(table.model().rowCount()) if table.model().index(r, 0).data() == "services.txt")
+    table.selectRow(row)
+    next(a for a in table.actions() if a.text().startswith("Ask about")).trigger()  # its context menu
     assert window.tabs.currentWidget() is window.chat
     assert window.chat.scope == [services] and "services.txt" in window.chat.scope_label.text()
     job = window.chat.ask("Which law governs this agreement?")
