@@ -9,6 +9,8 @@ in one line instead.
 
 from __future__ import annotations
 
+import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
+from desktop.jobs import one_line
 from desktop.review_dialogs import ColumnDialog, OverwriteDialog
 from desktop.review_model import FLAGGED, OVERWRITTEN, VERIFIED
 from rag.ask.review.columns import PRESETS, Column
@@ -177,7 +180,8 @@ class ReviewActions:
                 lib.mark_cell(self.p.grid_id, doc_id, col.name, kind, text, note)
                 self.p.model.set_mark(doc_id, col.name, Mark("", col.name, kind, text, note))
         except Exception as err:  # noqa: BLE001 (a locked or damaged manifest: one line)
-            self.p.status.setText(f"Could not keep the mark: {err}")
+            log_error(self.p, "keeping a review mark failed")
+            self.p.status.setText(f"Could not keep the mark: {one_line(err)}")
             return
         n = len(cells)
         self.p.status.setText(f"{n} cell{'s' if n != 1 else ''} {kind}.")
@@ -209,9 +213,14 @@ class ReviewActions:
         if not cells or not self._writable():
             return
         assert self.p.grid_id is not None
-        for doc_id, col in cells:
-            self.p.lib().clear_mark(self.p.grid_id, doc_id, col.name)
-            self.p.model.set_mark(doc_id, col.name, None)
+        try:
+            for doc_id, col in cells:
+                self.p.lib().clear_mark(self.p.grid_id, doc_id, col.name)
+                self.p.model.set_mark(doc_id, col.name, None)
+        except Exception as err:  # noqa: BLE001 (a locked or damaged manifest: one line)
+            log_error(self.p, "clearing a review mark failed")
+            self.p.status.setText(f"Could not clear the mark: {one_line(err)}")
+            return
         self.p.status.setText("Mark cleared.")
 
     def copy(self) -> None:
@@ -291,9 +300,23 @@ class ReviewActions:
             else:
                 (export.write_xlsx if fmt == "xlsx" else export.write_csv)(path, result, marks)
         except Exception as err:  # noqa: BLE001 (disk full, file open in Excel: tell the user)
-            QMessageBox.warning(self.p, "Export", f"Could not export: {err}")
+            log_error(self.p, "exporting the review failed")
+            QMessageBox.warning(self.p, "Export", f"Could not export: {one_line(err)}")
             return None
         if not self.p.read_only:
             self.p.lib().record_export(fmt, len(result.cells))
         self.p.status.setText(f"Exported {len(result.cells)} cells to {path}")
         return path
+
+
+def log_error(panel: ReviewPanel, what: str) -> None:
+    """The traceback of the exception being handled, to the app's log file (the person
+    sees one line); a log that cannot be written is not worth a second failure."""
+    path = panel.engine.runner.log_path
+    if path is None:
+        return
+    try:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {what}\n{traceback.format_exc()}\n")
+    except OSError:
+        pass

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from desktop.chat_store import QuoteRef
 from desktop.engine import Engine
-from desktop.jobs import Job
+from desktop.jobs import Job, one_line
+from desktop.review_actions import ReviewActions, log_error
 from desktop.review_model import FILTERS, PENDING, ReviewFilter, ReviewModel, Role
 from desktop.review_run import ReviewRunning
 from desktop.widgets import button
@@ -65,8 +66,6 @@ class ReviewPanel(ReviewRunning, QWidget):
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from desktop.review_actions import ReviewActions
-
         self.engine = engine
         self.library = ""
         self.read_only = False
@@ -244,8 +243,13 @@ class ReviewPanel(ReviewRunning, QWidget):
         for this session only)."""
         self.model.set_columns(columns)
         if self.library and not self.read_only and columns:
-            self.grid_id = self.lib().save_grid(self.grid_name, columns)
-            self._fill_grids([g.name for g in self.lib().grids.grids()])
+            try:
+                self.grid_id = self.lib().save_grid(self.grid_name, columns)
+            except Exception as err:  # noqa: BLE001 (a locked or damaged manifest: one line)
+                log_error(self, "saving the review grid failed")
+                self.status.setText(f"The columns could not be saved: {one_line(err)}")
+            else:
+                self._fill_grids([g.name for g in self.lib().grids.grids()])
         self._update()
 
     def refresh_documents(self, run_new: bool = True) -> None:

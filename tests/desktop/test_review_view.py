@@ -360,3 +360,22 @@ def test_a_new_grid_has_its_own_columns_and_the_first_comes_back(qtbot, setup, m
     assert [g.name for g in panel.lib().grids.grids()] == ["Leases", "Review"]
     panel.load_grid("Review")
     assert panel.model.columns == [LAW]
+
+
+def test_a_mark_that_cannot_be_kept_is_one_line_and_a_logged_traceback(qtbot, setup, monkeypatch) -> None:
+    import sqlite3
+
+    engine, _name, panel, _docs = setup
+    panel.commands.set_columns([LAW], run=[])
+    lib = panel.lib()
+
+    def locked(*_a: object, **_k: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(lib, "mark_cell", locked)
+    panel.table.setCurrentIndex(_index(panel, "supply.txt", "Governing law"))
+    panel.commands.toggle(VERIFIED)
+    assert panel.status.text() == "Could not keep the mark: database is locked"
+    assert panel.model.marks == {}
+    log = engine.runner.log_path.read_text(encoding="utf-8")
+    assert "keeping a review mark failed" in log and "Traceback" in log
