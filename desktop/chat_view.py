@@ -196,6 +196,7 @@ class ChatPanel(QWidget):
         self.store: ChatStore | None = None
         self.job: Job | None = None
         self._pending: Exchange | None = None
+        self.scope: list[int] = []  # document ids the next questions are asked about; [] every one
 
         self.transcript = QTextBrowser()
         self.transcript.setOpenLinks(False)
@@ -226,6 +227,15 @@ class ChatPanel(QWidget):
         self.export_btn.clicked.connect(lambda: self.export_requested.emit("chat"))
         self.export_answer_btn.clicked.connect(lambda: self.export_requested.emit("answer"))
         self.status = QLabel()
+        self.scope_label = QLabel()
+        self.scope_label.setWordWrap(True)
+        self.scope_label.setAccessibleName("Documents asked about")
+        self.scope_clear = QPushButton("Ask about every document")
+        self.scope_clear.setAccessibleName("Ask about every document again")
+        self.scope_clear.clicked.connect(lambda: self.set_scope([], []))
+        scope_row = QHBoxLayout()
+        scope_row.addWidget(self.scope_label, 1)
+        scope_row.addWidget(self.scope_clear)
 
         self.history = QComboBox()
         self.history.setAccessibleName("Earlier chats")
@@ -248,7 +258,9 @@ class ChatPanel(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.transcript, 1)
         layout.addWidget(self.status)
+        layout.addLayout(scope_row)
         layout.addLayout(ask_row)
+        self.set_scope([], [])
         self._update_buttons()
 
     # -- state -----------------------------------------------------------------------------
@@ -263,7 +275,18 @@ class ChatPanel(QWidget):
         self.stop()
         self.library = name
         self.store = store
+        self.set_scope([], [])
         self.show_transcript()
+
+    def set_scope(self, ids: list[int], names: list[str]) -> None:
+        """Ask the next questions about these documents only (retrieval stays inside them)."""
+        self.scope = list(ids)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        self.scope_label.setText(f"Asking about {len(ids)} chosen document{'s' if len(ids) != 1 else ''}: {shown}"
+                                 if ids else "")
+        self.scope_label.setToolTip("\n".join(names))
+        for w in (self.scope_label, self.scope_clear):
+            w.setVisible(bool(ids))
 
     def _update_buttons(self) -> None:
         chat = self.chat()
@@ -331,7 +354,7 @@ class ChatPanel(QWidget):
             chat.title = question[:60]
         self._pending = ex
         self.show_transcript()
-        self.job = self.engine.ask(self.library, question, self._passages())
+        self.job = self.engine.ask(self.library, question, self._passages(), self.scope or None)
         self.job.progressed.connect(self._on_token)
         self.job.finished.connect(self._on_answer)
         self.job.cancelled.connect(self._on_cancelled)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -48,6 +49,7 @@ class DocumentsPanel(QWidget):
     add_requested = Signal()
     remove_requested = Signal(list)  # document ids
     cancel_requested = Signal()  # the user pressed Cancel
+    ask_requested = Signal(list)  # document ids to ask the chat about
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +91,10 @@ class DocumentsPanel(QWidget):
         for col in (Column.TYPE, Column.PAGES, Column.STATUS, Column.ADDED):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        ask = QAction("Ask about the selected documents (Ctrl+Shift+A)", self.table)
+        ask.triggered.connect(lambda: self.ask_requested.emit(self.selected_ids()) if self.selected_ids() else None)
+        self.table.addAction(ask)
 
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Ingest progress")

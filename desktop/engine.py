@@ -18,6 +18,8 @@ from desktop.libraries import LibraryFolders
 from desktop.settings import Settings
 from rag.ask import server_config
 from rag.ask.generation import LlamaGenerator
+from rag.ask.review.columns import Column
+from rag.ask.review.engine import ReviewResult
 from rag.ingest.sync import SyncReport
 from rag.types import Answer, IngestReport, Quote
 
@@ -198,11 +200,13 @@ class Engine(QObject):
         job.ended.connect(lambda: self.library_changed.emit(library))
         return job
 
-    def ask(self, library: str, question: str, k: int) -> Job:
+    def ask(self, library: str, question: str, k: int, documents: Sequence[int] | None = None) -> Job:
         """Answer on the llm lane. ``progressed`` first carries the verbatim quotes, once, as
         a ``list`` of :class:`rag.types.Quote` (as soon as retrieval is done, before any
-        text is generated), then each generated piece of text as a ``str``."""
+        text is generated), then each generated piece of text as a ``str``. With
+        ``documents`` (ids) retrieval stays inside those documents."""
         lib = self.folders.open(library)
+        chosen = list(documents) if documents else None
 
         def work(ctx: JobContext) -> Answer:
             from rag.ask.remote_http import RemoteError
@@ -211,7 +215,7 @@ class Engine(QObject):
             if gen is None:
                 # Quotes need no model: a model that cannot run here (or a damaged file)
                 # still leaves the answer's evidence on the screen, as `docqa ask` does.
-                quotes = lib.quotes_first(question, k=k)
+                quotes = lib.quotes_first(question, k=k, documents=chosen)
                 ctx.progress(quotes)
                 reason = short_reason(self.model_error or "the language model is not loaded")
                 raise NoModel(f"{reason}; " + ("the quotes above are taken word for word from the documents"
@@ -221,13 +225,28 @@ class Engine(QObject):
                 ctx.progress(list(quotes))
 
             try:
-                return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token)
+                return lib.ask(question, gen, k=k, on_token=ctx.progress, on_quotes=on_quotes, cancel=ctx.token,
+                               documents=chosen)
             except RemoteError as err:
                 raise RuntimeError(SERVER_FAILED + str(err)) from None
 
         job = self.runner.submit("Answering", LLM_LANE, work)
         job.ended.connect(self._refresh_state)  # the prompt speed follows each answer
         return job
+
+    def review(self, library: str, columns: Sequence[Column], documents: Sequence[int] | None = None) -> Job:
+        """Fill a review grid on the library's own lane (its vector store and manifest have
+        one owner; an ingest queues behind, so a new document's row is filled after it).
+        ``progressed`` carries each :class:`Cell` as it is done, then its
+        :class:`ReviewProgress`; Cancel stops between cells, the result keeps those done."""
+        lib = self.folders.open(library)
+        cols = list(columns)
+        chosen = list(documents) if documents is not None else None
+
+        def work(ctx: JobContext) -> ReviewResult:
+            return lib.review(cols, chosen, on_cell=ctx.progress, on_progress=ctx.progress, cancel=ctx.token)
+
+        return self.runner.submit(f"Reviewing {library}", ingest_lane(library), work)
 
     def _refresh_state(self) -> None:
         if self.generator is not None and self.generator.loaded:

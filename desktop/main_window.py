@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -26,6 +27,7 @@ from desktop.export import FORMATS, export
 from desktop.jobs import Job
 from desktop.library_notices import TITLE, WAITING, Banner, LibraryNotices
 from desktop.library_panel import LibraryPanel
+from desktop.review_view import ReviewPanel
 from desktop.settings import Settings
 from desktop.ui_state import UiState
 from desktop.viewer import SourceViewer
@@ -68,12 +70,18 @@ class MainWindow(QMainWindow):
         self.documents = DocumentsPanel()
         self.chat = ChatPanel(engine, lambda: self._settings().passages)
         self.viewer = SourceViewer(self._page_text)
+        self.review = ReviewPanel(engine)
         for w in (self.chat.question, self.chat.transcript, self.documents.filter):
             w.setAcceptDrops(False)  # a drop anywhere means "add these files"
 
         self.middle = QSplitter(Qt.Orientation.Vertical)
         self.middle.addWidget(self.documents)
-        self.middle.addWidget(self.chat)
+        # The review grid beside the chat: both read the same library and open the same viewer.
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chat, "Chat")
+        self.tabs.addTab(self.review, "Review")
+        self.tabs.setDocumentMode(True)
+        self.middle.addWidget(self.tabs)
         self.middle.setSizes([300, 560])
         self.main = QSplitter(Qt.Orientation.Horizontal)
         self.main.addWidget(self.libraries)
@@ -115,6 +123,9 @@ class MainWindow(QMainWindow):
         self.documents.cancel_requested.connect(self._drop_queue)
         self.chat.citation_clicked.connect(self.viewer.show_source)
         self.chat.export_requested.connect(self.export_chat)
+        self.review.source_clicked.connect(self.viewer.show_source)
+        self.review.ask_requested.connect(self.ask_about)
+        self.documents.ask_requested.connect(self.ask_about)
         self.watcher = FolderWatcher(self)
         self.watcher.changed.connect(self._on_watched_changed)
         self.notices = LibraryNotices(self, self.banner, self.documents, build_menus(self))
@@ -188,6 +199,7 @@ class MainWindow(QMainWindow):
         self.documents.result_label.clear()
         self.chat.set_library(name, store)
         self.refresh_documents()
+        self.review.set_library(name, self.read_only)
         self.watcher.watch(self._settings().watched_folders if name and not self.read_only else [])
 
     @property
@@ -203,10 +215,12 @@ class MainWindow(QMainWindow):
         self.engine.runner.shutdown_lane(f"ingest:{name}")
         if name == self.library:
             self.chat.set_library("", None)
+            self.review.set_library("")
 
     def _on_library_changed(self, name: str) -> None:
         if name == self.library:
             self.refresh_documents()
+            self.review.refresh_documents()
 
     def refresh_documents(self) -> None:
         docs = self.engine.folders.open(self.library).documents() if self.library else []
@@ -271,6 +285,7 @@ class MainWindow(QMainWindow):
         return self._track(self.engine.sync(self.library))
 
     def _track(self, job: Job) -> Job:
+        self.review.make_way()  # new rows are filled after the ingest, not ahead of it
         self._last_done = -1
         self.documents.track(job)
         job.progressed.connect(self._on_ingest_progress)
@@ -341,6 +356,20 @@ class MainWindow(QMainWindow):
     def _on_watched_changed(self, folder: str) -> None:
         # Added, changed, moved and deleted files alike: the engine's sync sorts them out.
         self.sync_folder(Path(folder))
+
+    def ask_about(self, ids: list[int] | None = None) -> None:
+        """Ask the chat about the chosen documents only: ``ids``, else the rows selected in
+        the grid (while it shows) or in the documents table."""
+        if ids is None:
+            ids = self.review.selected_doc_ids() if self.tabs.currentWidget() is self.review else []
+            ids = ids or self.documents.selected_ids()
+        if not ids or not self.library:
+            self.statusBar().showMessage("Select documents (or rows of the review grid) first.", 5000)
+            return
+        names = {d.id: d.name for d in self.engine.folders.open(self.library).documents()}
+        self.chat.set_scope(ids, [names.get(i, str(i)) for i in ids])
+        self.tabs.setCurrentWidget(self.chat)
+        self.chat.question.setFocus()
 
     # -- export ----------------------------------------------------------------------------------
     def export_chat(self, scope: str) -> None:
