@@ -25,6 +25,7 @@ from rag.ask.quotes import QuotePicker
 from rag.ask.retrieval import HybridRetriever
 from rag.ask.review.columns import Column, Kind, kind_of, own_cues
 from rag.ask.review.extract import short_answer
+from rag.ask.review.written import Written
 from rag.protocols import Embedder
 from rag.types import Passage, Quote
 
@@ -67,10 +68,16 @@ class Cell:
     score: float  # cosine of the question to the best passage holding the cue
     cue: bool  # whether a quote holds the column's cue
     error: str = ""
+    written: Written | None = None  # the model's short answer, when asked for (written.py)
 
     def to_json(self, file: str) -> dict[str, object]:
-        return {"file": file, "column": self.column.name, "status": self.status, "answer": self.answer,
-                "quotes": [q.to_json() for q in self.quotes]}
+        out: dict[str, object] = {"file": file, "column": self.column.name, "status": self.status,
+                                  "answer": self.answer, "quotes": [q.to_json() for q in self.quotes]}
+        if self.written is not None:
+            # "answer" stays the extractive one; the model's, with each sentence's verdict
+            # (its sources are places in "quotes", from 1), beside it.
+            out["written"] = self.written.to_json()
+        return out
 
 
 class CachingEmbedder:
