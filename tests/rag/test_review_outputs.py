@@ -172,3 +172,34 @@ def test_docx_memo_reads_back(library: Library, matter: dict[str, int], tmp_path
     # The footnote references are in the table's cells, in reading order.
     xml = table._tbl.xml
     assert xml.count("w:footnoteReference") == len(notes)
+
+
+def test_cli_answers_and_docx(tmp_path: Path, tiny_gguf: Path) -> None:
+    """``docqa review --answers`` prints each cell once, after its answer; a model that
+    cannot load leaves the extractive answers (exit 3); ``--docx`` writes the memo."""
+    from tests.rag.test_cli import docqa
+
+    lib = tmp_path / "lib"
+    docs = [_write(tmp_path / "docs", "supply.txt", SUPPLY), _write(tmp_path / "docs", "services.txt", SERVICES)]
+    assert docqa(lib, "ingest", *map(str, docs)).returncode == 0
+    cols = ["--column", f"Governing law={LAW.question}", "--column", f"Non-compete={NON_COMPETE.question}"]
+    r = docqa(lib, "review", *cols, "--json", "--answers", "--model", str(tiny_gguf))
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 4 and {x["status"] for x in lines} == {"found", "not_stated"}
+    assert all(x["answer"] for x in lines if x["status"] == "found")
+    assert all(set(x.get("written", {})) <= {"answer", "verified", "backend", "sentences"} for x in lines)
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    r = docqa(lib, "review", *cols, "--json", "--answers", "--model", str(broken))
+    assert r.returncode == 3 and "keep their extractive answers" in r.stderr and "Traceback" not in r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 4 and not any("written" in x for x in lines)
+    memo = tmp_path / "memo.docx"
+    r = docqa(lib, "review", *cols, "--docx", str(memo))
+    assert r.returncode == 0, r.stderr
+    from docx import Document
+
+    table = Document(str(memo)).tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["Document", "Governing law", "Non-compete"]
+    assert any("Delaware" in c.text for r_ in table.rows for c in r_.cells)
