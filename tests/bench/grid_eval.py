@@ -79,9 +79,12 @@ def compute(library: Path, corpus: Path, config: Any, limit: int) -> tuple[list[
             cat = col_name.rsplit(" #", 1)[0]
             g = gold.get((norm_file(names[doc_id]), cat), set())
             have = set().union(*(grams(q.text) for q in cell.quotes)) if cell.quotes else set()
+            # What the quoted passages hold in all: the ceiling of better quotes from them.
+            whole = set().union(*(grams(q.passage.text) for q in cell.quotes)) if cell.quotes else set()
             cells.append({"file": names[doc_id], "split": split[doc_id], "category": cat, "column": col_name,
                           "question": cell.column.question, "status": cell.status, "score": cell.score,
-                          "cue": cell.cue, "clause": bool(g), "coverage": len(g & have) / len(g) if g else 0.0})
+                          "cue": cell.cue, "clause": bool(g), "coverage": len(g & have) / len(g) if g else 0.0,
+                          "passage_coverage": len(g & whole) / len(g) if g else 0.0, **cell.signals})
     return cells, seconds / max(1, len(cells)), rss
 
 
@@ -148,7 +151,8 @@ def _rates(cells: list[dict[str, Any]]) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--library", type=Path, required=True, help="a cuad-dev library (tests/bench/cuad_eval.py)")
+    ap.add_argument("--library", type=Path, required=True,
+                    help="a cuad-dev library, built here from --corpus when the folder has none, then reused")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=0, help="only the first N contracts")
     ap.add_argument("--dump", type=Path, help="write every cell's features here (JSONL)")
@@ -167,6 +171,10 @@ def main() -> None:
 
     config = DecisionConfig() if args.min_score is None else DecisionConfig(
         min_score=args.min_score, min_score_unknown=args.min_score, per_kind={})
+    if not (args.library / "manifest.sqlite3").exists():
+        from tests.bench.cuad_eval import ensure_library
+
+        ensure_library(args.library, args.corpus, reuse=True)  # first run: several minutes
     cells, per_cell, rss = compute(args.library, args.corpus, config, args.limit)
     if args.dump:
         args.dump.write_text("".join(json.dumps(c) + "\n" for c in cells))

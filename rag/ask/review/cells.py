@@ -23,7 +23,8 @@ import numpy as np
 
 from rag.ask.quotes import QuotePicker
 from rag.ask.retrieval import HybridRetriever
-from rag.ask.review.columns import Column, Kind, kind_of, own_cues
+from rag.ask.review.columns import Column, Kind, kind_of, own_cues, strong_of
+from rag.ask.review.evidence import DocTexts, count, standing
 from rag.ask.review.extract import short_answer
 from rag.ask.review.written import Written
 from rag.protocols import Embedder
@@ -69,6 +70,8 @@ class Cell:
     cue: bool  # whether a quote holds the column's cue
     error: str = ""
     written: Written | None = None  # the model's short answer, when asked for (written.py)
+    # The decision's evidence (evidence.py), for tuning and for a reviewer asking why; not cached.
+    signals: dict[str, float] = field(default_factory=dict, compare=False)
 
     def to_json(self, file: str) -> dict[str, object]:
         out: dict[str, object] = {"file": file, "column": self.column.name, "status": self.status,
@@ -120,6 +123,7 @@ class CellMaker:
         self.picker = picker
         self.embedder = embedder
         self.config = config or DecisionConfig()
+        self.texts = DocTexts(retriever.manifest)
 
     def cell(self, doc_id: int, column: Column) -> Cell:
         kind = kind_of(column.question)
@@ -138,12 +142,23 @@ class CellMaker:
         # measures the document, not the clause, so there the cue alone decides.
         floor = self.config.threshold(kind) if len(sims) > self.config.short_document else 0.0
         found = bool(held) and score >= floor
+        signals = self._signals(doc_id, kind, cue, not_cue, score, sims, len(held))
         if not found:
-            return Cell(doc_id, column, NOT_STATED, "", [], score, bool(held))
+            return Cell(doc_id, column, NOT_STATED, "", [], score, bool(held), signals=signals)
         # The quotes that hold the cue lead; the answer is read off the first of them.
         ordered = held + [q for q in quotes if q not in held]
         answer = short_answer(kind.answer if kind else "text", held[0].text)
-        return Cell(doc_id, column, FOUND, answer, ordered, score, True)
+        return Cell(doc_id, column, FOUND, answer, ordered, score, True, signals=signals)
+
+    def _signals(self, doc_id: int, kind: Kind | None, cue: re.Pattern[str], not_cue: re.Pattern[str] | None,
+                 score: float, sims: dict[int, float], held: int) -> dict[str, float]:
+        doc = self.texts.get(doc_id)
+        strong, heading = strong_of(kind)
+        z, gap = standing(score, sims)
+        cues = [c for c, (text, _h) in doc.passages.items() if _has(cue, not_cue, text)]
+        return {"z": z, "gap": gap, "held": float(held), "passages": float(len(sims)),
+                "cue_passages": float(len(cues)), "cue_best": max((sims.get(c, 0.0) for c in cues), default=0.0),
+                "strong": float(count(strong, doc)), "heading": float(count(heading, doc, headings=True))}
 
 
 def _has(cue: re.Pattern[str], not_cue: re.Pattern[str] | None, text: str) -> bool:

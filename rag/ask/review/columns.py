@@ -40,6 +40,38 @@ class Kind:
     not_cue: str = ""  # a regex of wordings that look like a cue but are not ("exclusive jurisdiction")
 
 
+# How a clause of each kind is written when a document has one, stricter than its cues,
+# and the words of a section heading that names it (rag/ask/review/evidence.py): general drafting of each clause type (no
+# benchmark contract's wording), read as evidence that the document has one.
+STRONG: dict[str, tuple[str, str]] = {
+    "governing law": (r"\bgoverned by\b|\bgoverning law\b|\bconstrued in accordance with\b",
+                      r"\bgoverning law\b|\bapplicable law\b|\bchoice of law\b"),
+    "term": (r"\binitial term\b|\bterm of this agreement\b|\bshall (?:expire|terminate) (?:on|upon|at)\b"
+             r"|\b(?:remain|continue) in (?:full )?(?:force|effect)\b.{0,80}?\b(?:until|for|years?)\b",
+             r"\bterm\b|\bduration\b|\bexpiration\b"),
+    "renewal": (r"\bautomatic(?:ally)? (?:be )?(?:renew|extend)\w*|\brenew\w* (?:term|period)s?\b"
+                r"|\bsuccessive\b.{0,30}?\b(?:periods?|terms?)\b|\bunless (?:either|one) party\b.{0,80}?\bnotice\b",
+                r"\brenewal\b|\bextension\b"),
+    "termination for convenience": (r"\bfor convenience\b|\bwithout cause\b|\bfor any (?:or no )?reason\b",
+                                    r"\btermination\b"),
+    "assignment": (r"\b(?:not|no)\b.{0,60}?\bassign\w*|\bassign\w*\b.{0,150}?\b(?:prior|written) (?:written )?consent\b"
+                   r"|\bconsent\b.{0,80}?\bassign\w*", r"\bassignment\b|\bassigns?\b"),
+    "change of control": (r"\bchange (?:of|in) (?:the )?control\b|\bmerger\b|\bacqui\w+\b.{0,60}?\b(?:all|substantially"
+                          r"|majority|control)\b|\b(?:sale|transfer) of (?:all|substantially all)\b",
+                          r"\bchange (?:of|in) control\b|\bmerger\b"),
+    "liability cap": (r"\bin no event\b.{0,200}?\bexceed\w*|\b(?:aggregate|total|maximum|cumulative|entire) liability\b"
+                      r"|\bliabilit\w*\b.{0,120}?\blimited to\b|\bshall not exceed\b",
+                      r"\blimitation (?:of|on) liability\b|\bliability\b"),
+    "exclusivity": (r"\bexclusive (?:right|distributor|license|licensee|supplier|provider|basis|agent|reseller|dealer)"
+                    r"|\bexclusively\b|\bsole and exclusive\b", r"\bexclusiv\w*"),
+    "non-compete": (r"\bnon-?compet\w*|\bnot\b.{0,80}?\bcompet\w*|\bcompeting (?:products?|business|services)\b"
+                    r"|\brestrictive covenant", r"\bnon-?compet\w*|\bcompetition\b|\bcompetitive\b|\brestrictive\b"),
+    "audit rights": (r"\baudit\w*|\binspect\w*\b.{0,60}?\b(?:books|records)\b", r"\baudit\w*|\brecords\b|\binspection\b"),
+    "insurance": (r"\binsurance\b.{0,120}?\b(?:maintain|carry|obtain|polic\w*|coverage)\b"
+                  r"|\b(?:maintain|carry|obtain)\b.{0,120}?\binsurance\b", r"\binsurance\b"),
+}
+
+
 _I = re.IGNORECASE | re.DOTALL
 
 # Cue wordings read from contracts and clinical letters; each stays general (no contract's
@@ -99,6 +131,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("clinicians", ("clinician", "doctor", "physician", "consult", "surgeon", "nurse", "treat"),
          r"\bdr\.?\s+[A-Z]|\b(?:consultant|physician|surgeon|nurse|registrar|gp|md|frcp|mrcp)\b", "list"),
 )
+
+
+def strong_of(kind: Kind | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(strong wording, heading) patterns of a kind; None where it has none."""
+    strong, heading = STRONG.get(kind.name, ("", "")) if kind is not None else ("", "")
+    return (re.compile(strong, _I) if strong else None, re.compile(heading, re.I) if heading else None)
 
 
 def kind_of(question: str) -> Kind | None:
