@@ -110,22 +110,30 @@ def table(cells: list[dict[str, Any]], title: str) -> None:
         print(f"{name:<30} {f:>8.3f} ({len(yes):>4}) {n:>10.3f} ({len(no):>4})")
 
 
-def redecide(cells: list[dict[str, Any]], thresholds: dict[str, float], default: float) -> list[dict[str, Any]]:
-    """The cells as a threshold would decide them (quotes, and so coverage, stay the same)."""
+Rule = tuple[float, bool, float]  # (least score, strong wording needed, least z)
+
+
+def redecide(cells: list[dict[str, Any]], rules: dict[str, Rule], default: Rule) -> list[dict[str, Any]]:
+    """The cells as these rules would decide them (quotes, and so coverage, stay the same):
+    rag/ask/review/cells.py's decision on the dumped evidence."""
     from rag.ask.review.columns import kind_of
 
     out = []
     for c in cells:
         k = kind_of(c["question"])
-        t = thresholds.get(k.name, default) if k else default
-        out.append({**c, "status": "found" if c["cue"] and c["score"] >= t else "not_stated"})
+        t, need, zmin = rules.get(k.name, default) if k else default
+        short = c.get("passages", 99) <= 3
+        found = (c["cue"] and (short or c["score"] >= t) and (c.get("strong_held", 1.0) > 0 or not need)
+                 and (short or c.get("z", 0.0) >= zmin))
+        out.append({**c, "status": "found" if found else "not_stated"})
     return out
 
 
-def tune(cells: list[dict[str, Any]]) -> dict[str, float]:
-    """Per kind, on the tune half: the threshold that keeps found cells within 0.02
-    of the most found, maximising found + not stated (found first: missing a clause costs
-    a reviewer more than one more quote to dismiss)."""
+def tune(cells: list[dict[str, Any]], slack: float) -> dict[str, Rule]:
+    """Per kind, on the tune half: the rule (least score, strong wording needed or not,
+    least standing above the document's passages) that keeps found cells within
+    ``slack`` of the most found, maximising found + not stated (found first: missing a
+    clause costs a reviewer more than one more quote to dismiss). Ties: the loosest."""
     from rag.ask.review.columns import kind_of
 
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -133,13 +141,14 @@ def tune(cells: list[dict[str, Any]]) -> dict[str, float]:
         if c["split"] == "tune":
             k = kind_of(c["question"])
             by[k.name if k else ""].append(c)
-    best: dict[str, float] = {}
-    grid = [t / 100 for t in range(0, 160, 5)]
+    best: dict[str, Rule] = {}
+    grid = [(t / 100, need, z) for t in range(0, 160, 5) for need in (False, True)
+            for z in (-99.0, 0.0, 0.5, 1.0, 1.5, 2.0)]
     for kind, rows in by.items():
-        got = {t: _rates(redecide(rows, {kind: t}, t)) for t in grid}
+        got = {r: _rates(redecide(rows, {kind: r}, r)) for r in grid}
         top = max(f for f, _n in got.values())
-        ok = [t for t in grid if got[t][0] >= top - 0.02]
-        best[kind] = max(ok, key=lambda t: (sum(got[t]), -t))  # ties: the lowest, finding more
+        ok = [r for r in grid if got[r][0] >= top - slack]
+        best[kind] = max(ok, key=lambda r: (sum(got[r]), -r[0], -r[1], -r[2]))
     return best
 
 
@@ -157,20 +166,21 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N contracts")
     ap.add_argument("--dump", type=Path, help="write every cell's features here (JSONL)")
     ap.add_argument("--tune", type=Path, help="read a --dump made with --min-score 0 and search thresholds")
-    ap.add_argument("--min-score", type=float, default=None, help="one threshold for every kind")
+    ap.add_argument("--min-score", type=float, default=None, help="one threshold for every kind, no other rule")
+    ap.add_argument("--slack", type=float, default=0.02, help="--tune: found cells it may give up per kind")
     args = ap.parse_args()
     if args.tune:
         cells = [json.loads(x) for x in args.tune.read_text().splitlines() if x.strip()]
-        best = tune(cells)
-        print("thresholds (tuned on the tune half):", json.dumps(best))
-        d = redecide(cells, best, 0.45)
+        best = tune(cells, args.slack)
+        print("rules (least score, strong wording needed, least z), tuned on the tune half:", json.dumps(best))
+        d = redecide(cells, best, (0.45, False, -99.0))
         table([c for c in d if c["split"] == "tune"], "tune half (thresholds fitted here)")
         table([c for c in d if c["split"] == "report"], "report half (held out)")
         return
     from rag.ask.review.cells import DecisionConfig
 
     config = DecisionConfig() if args.min_score is None else DecisionConfig(
-        min_score=args.min_score, min_score_unknown=args.min_score, per_kind={})
+        min_score=args.min_score, min_score_unknown=args.min_score, per_kind={}, need_strong=frozenset(), min_z={})
     if not (args.library / "manifest.sqlite3").exists():
         from tests.bench.cuad_eval import ensure_library
 

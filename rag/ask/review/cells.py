@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.ask.quotes import QuotePicker
-from rag.ask.retrieval import HybridRetriever
+from rag.ask.retrieval import HybridRetriever, _passage
 from rag.ask.review.columns import Column, Kind, kind_of, own_cues, strong_of
 from rag.ask.review.evidence import DocTexts, count, standing
 from rag.ask.review.extract import short_answer
@@ -51,6 +51,11 @@ class DecisionConfig:
         "assignment": 0.0, "change of control": 0.2, "liability cap": 0.0, "exclusivity": 0.0,
         "non-compete": 0.2, "audit rights": 0.2, "insurance": 0.15})
     passages: int = 12  # retrieved inside the document, before cue passages are put first
+    strong_passages: int = 4  # the document's passages in a strong wording the search missed, added
+    # Kinds found only when a quote is in the kind's strong wording (columns.py STRONG), and
+    # the least standing above the document's own passages (evidence.py), tuned alike.
+    need_strong: frozenset[str] = frozenset()
+    min_z: dict[str, float] = field(default_factory=dict)
     short_document: int = 3  # passages: up to this many, no threshold (see CellMaker.cell)
 
     def threshold(self, kind: Kind | None) -> float:
@@ -129,26 +134,48 @@ class CellMaker:
         kind = kind_of(column.question)
         cue = re.compile(kind.cues if kind else own_cues(column.question), re.I | re.S)
         not_cue = re.compile(kind.not_cue, re.I) if kind and kind.not_cue else None
+        strong, _heading = strong_of(kind)
         qvec = self.embedder.embed_query(column.question)
+        sims = self.retriever.similarities([doc_id], qvec)
         passages = self.retriever.search_in(column.question, [doc_id], self.config.passages, qvec=qvec)
-        # Passages that say it the way documents do come first: the best-scoring passage
-        # about "competition" may be the recitals, the clause that restricts it further down.
-        passages = sorted(passages, key=lambda p: not _has(cue, not_cue, p.text))
+        passages += self._strong_passages(doc_id, strong, sims, {p.chunk_id for p in passages})
+        # Passages that say it the way documents do come first, those in a clause's strong
+        # wording first of all: the best-scoring passage about "competition" may be the
+        # recitals, the clause that restricts it further down, and a clause the search
+        # ranked low ("exclusive distributor" in the appointment clause) is still the one.
+        passages = sorted(passages, key=lambda p: (not _has(strong, None, p.text) if strong else 0,
+                                                   not _has(cue, not_cue, p.text)))
         quotes, _rel = self.picker.pick(column.question, passages)
         held = [q for q in quotes if _has(cue, not_cue, q.text)]
-        sims = self.retriever.similarities([doc_id], qvec)
+        strong_held = strong is not None and any(_has(strong, not_cue, q.text) for q in held)
         score = max((sims.get(q.passage.chunk_id, 0.0) for q in held), default=0.0)
         # A document of a few passages is scored as a whole: its cosine to one question
         # measures the document, not the clause, so there the cue alone decides.
-        floor = self.config.threshold(kind) if len(sims) > self.config.short_document else 0.0
-        found = bool(held) and score >= floor
-        signals = self._signals(doc_id, kind, cue, not_cue, score, sims, len(held))
+        short = len(sims) <= self.config.short_document
+        floor = self.config.threshold(kind) if not short else 0.0
+        z, _gap = standing(score, sims)
+        name = kind.name if kind else ""
+        found = (bool(held) and score >= floor and (strong_held or name not in self.config.need_strong)
+                 and (short or z >= self.config.min_z.get(name, -99.0)))
+        signals = {**self._signals(doc_id, kind, cue, not_cue, score, sims, len(held)), "strong_held": float(strong_held)}
         if not found:
             return Cell(doc_id, column, NOT_STATED, "", [], score, bool(held), signals=signals)
         # The quotes that hold the cue lead; the answer is read off the first of them.
         ordered = held + [q for q in quotes if q not in held]
         answer = short_answer(kind.answer if kind else "text", held[0].text)
         return Cell(doc_id, column, FOUND, answer, ordered, score, True, signals=signals)
+
+    def _strong_passages(self, doc_id: int, strong: re.Pattern[str] | None, sims: dict[int, float],
+                         have: set[int]) -> list[Passage]:
+        """The document's passages in the kind's strong wording that the search missed,
+        closest to the question first (a few: the picker reads the first passages only)."""
+        if strong is None or not self.config.strong_passages:
+            return []
+        doc = self.texts.get(doc_id)
+        extra = [c for c, (text, _h) in doc.passages.items() if c not in have and strong.search(text)]
+        extra = sorted(extra, key=lambda c: sims.get(c, 0.0), reverse=True)[: self.config.strong_passages]
+        chunks = self.retriever.manifest.chunks_by_id(extra)
+        return [_passage(chunks[c], sims.get(c, 0.0)) for c in extra if c in chunks]
 
     def _signals(self, doc_id: int, kind: Kind | None, cue: re.Pattern[str], not_cue: re.Pattern[str] | None,
                  score: float, sims: dict[int, float], held: int) -> dict[str, float]:

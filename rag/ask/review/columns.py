@@ -60,7 +60,8 @@ STRONG: dict[str, tuple[str, str]] = {
                           r"|majority|control)\b|\b(?:sale|transfer) of (?:all|substantially all)\b",
                           r"\bchange (?:of|in) control\b|\bmerger\b"),
     "liability cap": (r"\bin no event\b.{0,200}?\bexceed\w*|\b(?:aggregate|total|maximum|cumulative|entire) liability\b"
-                      r"|\bliabilit\w*\b.{0,120}?\blimited to\b|\bshall not exceed\b",
+                      r"|\bliabilit\w*\b.{0,120}?\blimited to\b|\bshall not exceed\b"
+                      r"|\b(?:not|no|neither)\b.{0,80}?\bliable\b.{0,200}?\b(?:consequential|incidental|indirect|punitive)\b",
                       r"\blimitation (?:of|on) liability\b|\bliability\b"),
     "exclusivity": (r"\bexclusive (?:right|distributor|license|licensee|supplier|provider|basis|agent|reseller|dealer)"
                     r"|\bexclusively\b|\bsole and exclusive\b", r"\bexclusiv\w*"),
@@ -83,7 +84,8 @@ KINDS: tuple[Kind, ...] = (
          r"|\bconstrued\b.{0,80}?\blaws?\b|\bgoverning law\b", "place"),
     Kind("term", ("expir", "term", "end", "last", "durat", "until"),
          r"\b(?:term|expir\w*|continue|remain)\b.{0,200}?\b(?:years?|months?|anniversary|until|through|"
-         r"\d{4})\b", "date"),
+         r"\d{4})\b|\bterm of this agreement\b|\b(?:remain|continue) (?:valid|in (?:full )?(?:force|effect))\b"
+         r"|\bperpetu\w*", "date"),
     Kind("renewal", ("renew", "extend", "extens", "roll"),
          r"\brenew\w*|\bextend\w*.{0,60}?\b(?:additional|successive|further|another)\b|\bsuccessive\b.{0,40}?"
          r"\b(?:periods?|terms?|years?)\b|\bevergreen\b", "duration"),
@@ -91,7 +93,10 @@ KINDS: tuple[Kind, ...] = (
                                           "termin"),
          r"\bterminat\w*\b.{0,250}?(?:\bconvenience\b|\bwithout cause\b|\bfor any reason\b|\bno reason\b|"
          r"\bat any time\b|\bfor any or no reason\b|\bin its (?:sole )?discretion\b)"
-         r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*", "duration"),
+         r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*"
+         # "may terminate ... upon thirty (30) days' notice": an exit needing no breach.
+         r"|\bmay\b.{0,40}?\bterminat\w*\b.{0,120}?\b(?:\d+|ten|fifteen|thirty|sixty|ninety)\b.{0,30}?\bnotice\b"
+         r"|\b(?:option|discretion)\b.{0,80}?\bterminat\w*", "duration"),
     Kind("assignment", ("assign", "transfer", "novat"),
          r"\bassign\w*\b|\btransfer\w*\b.{0,80}?\b(?:agreement|rights|obligations)\b|\bsuccessors?\b", "yesno"),
     Kind("change of control", ("control", "merger", "acquir", "acquisit", "takeov", "ownership"),
@@ -99,15 +104,25 @@ KINDS: tuple[Kind, ...] = (
          r"|\bconsolidat\w*|\bsale of (?:all|substantially)|\bcontrolling (?:interest|stake)\b", "yesno"),
     Kind("liability cap", ("cap", "limit", "liabil", "maximum", "exposur"),
          r"\b(?:liabilit\w*|damages|amounts?)\b.{0,250}?(?:\bexceed\w*\b|\blimited to\b|\bin no event\b|"
-         r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab", "amount"),
+         r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab"
+         # A limit on what is recoverable is one too: "neither party shall be liable for
+         # consequential damages", "limitation of liability".
+         r"|\b(?:not|no|neither)\b.{0,80}?\b(?:liable|responsible)\b.{0,200}?\b(?:damages|loss(?:es)?)\b"
+         r"|\blimitation (?:of|on) liability\b|\b(?:consequential|incidental|punitive)\b.{0,80}?\bdamages\b",
+         "amount"),
     Kind("indemnity", ("indemn", "hold harmless", "defend"),
          r"\bindemnif\w*|\bhold\b.{0,30}?\bharmless\b", "yesno"),
     Kind("exclusivity", ("exclus", "sole", "only supplier", "only distributor"),
          r"\bexclusiv\w*|\bsole (?:and exclusive )?(?:supplier|distributor|provider|source|reseller|agent|licensee)"
-         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b", "yesno",
+         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b"
+         r"|\bnot\b.{0,40}?\b(?:obtain|purchase|buy|license|sell|distribute)\w*\b.{0,80}?\b(?:other|third|any) "
+         r"(?:part\w*|suppliers?|sources?|vendors?|distributors?)\b", "yesno",
          not_cue=r"\bexclusive (?:jurisdiction|venue|remed\w*|property|courts?|forum|of)\b|\bnon-?exclusive\b"),
     Kind("non-compete", ("compet", "rival"),
-         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b", "yesno",
+         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b"
+         r"|\b(?:not|prohibited from|refrain from)\b.{0,60}?\b(?:develop|commerciali[sz]e|manufactur|sell|distribut"
+         r"|provide|produce|market|promot|advertis|solicit)\w*\b.{0,120}?\b(?:similar|third part\w*|other part\w*)\b",
+         "yesno",
          not_cue=r"\bcompetent\b|\bcompetitive (?:price|pricing|rates?|terms)\b"),
     Kind("audit rights", ("audit", "inspect", "examin", "book", "record"),
          r"\baudit\w*|\binspect\w*\b.{0,80}?\b(?:books|records|facilit\w*|premises)\b|\bbooks\b.{0,20}?\brecords\b"
