@@ -110,7 +110,9 @@ def table(cells: list[dict[str, Any]], title: str) -> None:
         print(f"{name:<30} {f:>8.3f} ({len(yes):>4}) {n:>10.3f} ({len(no):>4})")
 
 
-Rule = tuple[float, bool, float]  # (least score, strong wording needed, least z)
+# (what is measured: "score", the question's cosine, or "example", the kind's example
+# clause's; its least value; strong wording needed; its least standing (z) in the document)
+Rule = tuple[str, float, bool, float]
 
 
 def redecide(cells: list[dict[str, Any]], rules: dict[str, Rule], default: Rule) -> list[dict[str, Any]]:
@@ -121,10 +123,13 @@ def redecide(cells: list[dict[str, Any]], rules: dict[str, Rule], default: Rule)
     out = []
     for c in cells:
         k = kind_of(c["question"])
-        t, need, zmin = rules.get(k.name, default) if k else default
+        what, t, need, zmin = rules.get(k.name, default) if k else default
+        if what not in c:
+            what = "score"
         short = c.get("passages", 99) <= 3
-        found = (c["cue"] and (short or c["score"] >= t) and (c.get("strong_held", 1.0) > 0 or not need)
-                 and (short or c.get("z", 0.0) >= zmin))
+        z = c.get("z" if what == "score" else what + "_z", 0.0)
+        found = (c["cue"] and (short or c[what] >= t) and (c.get("strong_held", 1.0) > 0 or not need)
+                 and (short or z >= zmin))
         out.append({**c, "status": "found" if found else "not_stated"})
     return out
 
@@ -142,13 +147,13 @@ def tune(cells: list[dict[str, Any]], slack: float) -> dict[str, Rule]:
             k = kind_of(c["question"])
             by[k.name if k else ""].append(c)
     best: dict[str, Rule] = {}
-    grid = [(t / 100, need, z) for t in range(0, 160, 5) for need in (False, True)
-            for z in (-99.0, 0.0, 0.5, 1.0, 1.5, 2.0)]
+    grid = [(what, t / 100, need, z) for what in ("score", "example") for t in range(0, 100, 5)
+            for need in (False, True) for z in (-99.0, 0.0, 0.5, 1.0, 1.5, 2.0)]
     for kind, rows in by.items():
         got = {r: _rates(redecide(rows, {kind: r}, r)) for r in grid}
         top = max(f for f, _n in got.values())
         ok = [r for r in grid if got[r][0] >= top - slack]
-        best[kind] = max(ok, key=lambda r: (sum(got[r]), -r[0], -r[1], -r[2]))
+        best[kind] = max(ok, key=lambda r: (sum(got[r]), r[0] == "score", -r[1], -r[2], -r[3]))
     return best
 
 
@@ -173,14 +178,14 @@ def main() -> None:
         cells = [json.loads(x) for x in args.tune.read_text().splitlines() if x.strip()]
         best = tune(cells, args.slack)
         print("rules (least score, strong wording needed, least z), tuned on the tune half:", json.dumps(best))
-        d = redecide(cells, best, (0.45, False, -99.0))
+        d = redecide(cells, best, ("score", 0.45, False, -99.0))
         table([c for c in d if c["split"] == "tune"], "tune half (thresholds fitted here)")
         table([c for c in d if c["split"] == "report"], "report half (held out)")
         return
     from rag.ask.review.cells import DecisionConfig
 
     config = DecisionConfig() if args.min_score is None else DecisionConfig(
-        min_score=args.min_score, min_score_unknown=args.min_score, per_kind={}, need_strong=frozenset(), min_z={})
+        min_score=args.min_score, min_score_unknown=args.min_score, rules={})
     if not (args.library / "manifest.sqlite3").exists():
         from tests.bench.cuad_eval import ensure_library
 

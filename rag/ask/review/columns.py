@@ -148,6 +148,41 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
+# What a clause of each kind typically says, in general drafting (written for docqa, no
+# contract's wording): the passages of a document are compared with it as well as with
+# the reviewer's question, which may be a few plain words ("Is it exclusive?") that say
+# little about how the clause reads.
+EXAMPLES: dict[str, str] = {
+    "governing law": "This Agreement shall be governed by and construed in accordance with the laws of the State.",
+    "term": "The term of this Agreement shall commence on the Effective Date and continue for a period of years, "
+            "after which it shall expire unless terminated earlier.",
+    "renewal": "This Agreement shall automatically renew for successive renewal terms of one year unless either "
+               "party gives written notice of non-renewal before the end of the then-current term.",
+    "termination for convenience": "Either party may terminate this Agreement for convenience, without cause and "
+                                   "for any reason, upon thirty days' prior written notice to the other party.",
+    "assignment": "Neither party may assign or transfer this Agreement or any of its rights or obligations "
+                  "hereunder without the prior written consent of the other party.",
+    "change of control": "In the event of a change of control of a party, including a merger, consolidation, "
+                         "acquisition or sale of all or substantially all of its assets or voting stock, the "
+                         "other party may terminate this Agreement or must consent.",
+    "liability cap": "In no event shall either party's aggregate liability under this Agreement exceed the "
+                     "amounts paid hereunder, and neither party shall be liable for indirect, incidental or "
+                     "consequential damages.",
+    "indemnity": "Each party shall indemnify, defend and hold harmless the other party from and against any "
+                 "claims, losses and damages arising out of its breach of this Agreement.",
+    "exclusivity": "The Company appoints the Distributor as its exclusive distributor in the Territory and "
+                   "shall not appoint any other distributor or sell the Products to any third party there.",
+    "non-compete": "During the term and for a period after it, the party shall not, directly or indirectly, "
+                   "engage in, develop, manufacture or sell any products or business that compete with those "
+                   "of the other party.",
+    "audit rights": "Each party shall keep complete and accurate books and records, and the other party may "
+                    "audit and inspect such books and records upon reasonable notice during business hours.",
+    "insurance": "The party shall maintain at its own expense commercial general liability insurance with "
+                 "coverage limits of not less than a stated amount per occurrence and shall name the other "
+                 "party as an additional insured.",
+}
+
+
 def strong_of(kind: Kind | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
     """(strong wording, heading) patterns of a kind; None where it has none."""
     strong, heading = STRONG.get(kind.name, ("", "")) if kind is not None else ("", "")
