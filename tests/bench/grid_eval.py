@@ -9,9 +9,16 @@ quotes covering at least half of the gold clause's word trigrams (the metric of
 tests/bench/cuad_eval.py); a pair without one when its cell says *not stated*. Contracts
 are split in two by name (even positions: "tune", odd: "report"): the decision's
 thresholds were tuned on "tune" only; both halves are printed. ``--dump FILE`` writes every
-cell's score and cue for tuning (``--tune`` reads it back and searches per-kind
-thresholds on the tune half). Cells are computed without the cache, one process, no model;
-s/cell is the computing time per cell, peak RSS is sampled every 100 cells.
+cell's evidence for tuning (``--tune`` reads it back and searches, per kind and on the
+tune half only, the rule of rag/ask/review/cells.py: which cosine, its least value, strong
+wording needed or not, least standing above the document's passages). Cells are computed
+without the cache, one process, no model; s/cell is the computing time per cell, peak
+RSS is sampled every 100 cells. The library is built from --corpus on the first run
+(several minutes) and reused after.
+
+    DOCQA_PASSPHRASE=bench .venv/bin/python tests/bench/grid_eval.py --library /tmp/cuad-lib-grid \
+        --min-score 0 --dump /tmp/grid.jsonl
+    .venv/bin/python tests/bench/grid_eval.py --library /tmp/cuad-lib-grid --tune /tmp/grid.jsonl --slack 0.1
 """
 
 from __future__ import annotations
