@@ -75,7 +75,9 @@ def test_written_answers_are_checked_and_unverified_ones_marked(library: Library
     assert re.search(r"\[contradicted: \[1\] says .*two", nc.written.marked())
     from rag.ask.review.export import shown_answer
 
-    assert shown_answer(nc, None) == nc.written.marked()
+    # The grid shows a verified answer as written; an unverified one after the extractive answer.
+    assert shown_answer(law, None) == law.written.text
+    assert shown_answer(nc, None) == f"{nc.answer} \u00b7 model: {nc.written.marked()}"
     absent = result.cell(services, "Non-compete")
     assert absent is not None and absent.status == NOT_STATED and absent.written is None
     assert "written" not in absent.to_json("services.txt")

@@ -34,7 +34,11 @@ def shown_answer(cell: Cell | None, mark: Mark | None) -> str:
     if cell is None:
         return ""
     if cell.status == FOUND and cell.written is not None:
-        return cell.written.marked()  # the model's, its unverified sentences marked as in ask
+        # The model's answer where the checker backs every sentence; else the extractive
+        # answer leads and the model's follows, its unverified sentences marked as in ask.
+        if cell.written.verified:
+            return cell.written.text
+        return f"{cell.answer} \u00b7 model: {cell.written.marked()}"
     return cell.answer if cell.status == FOUND else _STATUS_TEXT.get(cell.status, cell.status)
 
 
