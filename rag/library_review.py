@@ -9,19 +9,23 @@ mark only: the log is readable without the key, so no names and no text).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from rag.ask.quotes import QuoteConfig, QuotePicker
 from rag.ask.retrieval import HybridRetriever
-from rag.ask.review.cells import CachingEmbedder, Cell, CellMaker, DecisionConfig
+from rag.ask.review.cells import FOUND, CachingEmbedder, Cell, CellMaker, DecisionConfig
 from rag.ask.review.columns import Column
 from rag.ask.review.engine import ReviewProgress, ReviewResult, run
+from rag.ask.review.written import write_answers
 from rag.cancel import CancelToken
 from rag.privacy.audit import AuditLog
-from rag.protocols import Embedder
+from rag.protocols import Embedder, Generator, OffsiteGenerator
 from rag.store.grids import Grid, GridStore, Mark
 from rag.store.manifest import Manifest
 from rag.types import DocStatus, DocumentInfo
+
+_GIVE_UP = 3  # cells in a row whose answer failed: the model (or its server) is not working
 
 
 class Review:
@@ -34,6 +38,7 @@ class Review:
     read_only: bool
     refresh: Callable[[], None]
     documents: Callable[[], list[DocumentInfo]]
+    _record_remote: Callable[[str, OffsiteGenerator, int], None]  # Library's (library_questions.py)
 
     review_config: DecisionConfig | None = None  # the decision's thresholds (benchmarks tune them)
 
@@ -60,11 +65,18 @@ class Review:
         on_cell: Callable[[Cell], None] | None = None,
         on_progress: Callable[[ReviewProgress], None] | None = None,
         cancel: CancelToken | None = None,
+        answers: Generator | None = None,
+        on_answer: Callable[[Cell], None] | None = None,
     ) -> ReviewResult:
         """Fill the grid ``documents`` (ids; default: every ready document) × ``columns``.
         Cells already computed for the same document content and question are read
         back; ``on_cell`` hears each cell as it is done; ``cancel`` stops between cells,
-        keeping the cells done (``ReviewResult.cancelled``)."""
+        keeping the cells done (``ReviewResult.cancelled``).
+
+        With ``answers`` (a generator), once the grid is filled the model writes a short
+        answer per found cell from its quotes, each sentence checked
+        (:mod:`rag.ask.review.written`); ``on_answer`` hears every cell, in grid order, as
+        its answer is done. A cell whose answer fails keeps its extractive one."""
         self.refresh()
         docs = [d for d in self.documents() if d.status is DocStatus.READY]
         if documents is not None:
@@ -79,7 +91,47 @@ class Review:
                      on_progress=on_progress, cancel=cancel)
         self.audit.record("review", documents=len(docs), columns=len(columns), computed=result.computed,
                           cached=result.cached, stopped=result.cancelled)
+        if answers is not None and not result.cancelled:
+            self.write_answers(result, answers, on_answer=on_answer, cancel=cancel)
         return result
+
+    def write_answers(self, result: ReviewResult, generator: Generator, *,
+                      on_answer: Callable[[Cell], None] | None = None, cancel: CancelToken | None = None) -> int:
+        """The model's short answers for a filled grid's found cells, cell by cell in grid
+        order, put into ``result`` as each is done (so an interrupted run keeps them);
+        returns how many were written. Not cached: they depend on the model, and cost
+        seconds where a cell costs milliseconds. A model that fails cell after cell is
+        given up on: the rest keep their extractive answers."""
+        cancel = cancel or CancelToken()
+        ordered = [c for d in result.documents for col in result.columns
+                   if (c := result.cell(d.id, col.name)) is not None]
+        written = failing = 0
+        for cell in ordered:
+            if cell.status == FOUND and failing < _GIVE_UP:
+                with self._reporting(generator, cell.column.question):
+                    got, stopped = write_answers([cell], generator, cancel=cancel)
+                if stopped:
+                    result.cancelled = True
+                    break
+                cell = got[0]
+                result.cells[(cell.doc_id, cell.column.name)] = cell
+                written += cell.written is not None
+                failing = failing + 1 if cell.error else 0
+            if on_answer is not None:
+                on_answer(cell)
+        self.audit.record("review answers", cells=len(ordered), written=written, stopped=result.cancelled,
+                          backend=getattr(generator, "backend", ""))
+        return written
+
+    @contextmanager
+    def _reporting(self, generator: Generator, question: str) -> Iterator[None]:
+        """A server in the organisation: each prompt that leaves is in the audit log, as in ask."""
+        if isinstance(generator, OffsiteGenerator):
+            off = generator
+            with off.reporting(lambda chars: self._record_remote(question, off, chars)):
+                yield
+        else:
+            yield
 
     def _shas(self) -> dict[int, str]:
         with self.manifest._lock:

@@ -9,9 +9,16 @@ quotes covering at least half of the gold clause's word trigrams (the metric of
 tests/bench/cuad_eval.py); a pair without one when its cell says *not stated*. Contracts
 are split in two by name (even positions: "tune", odd: "report"): the decision's
 thresholds were tuned on "tune" only; both halves are printed. ``--dump FILE`` writes every
-cell's score and cue for tuning (``--tune`` reads it back and searches per-kind
-thresholds on the tune half). Cells are computed without the cache, one process, no model;
-s/cell is the computing time per cell, peak RSS is sampled every 100 cells.
+cell's evidence for tuning (``--tune`` reads it back and searches, per kind and on the
+tune half only, the rule of rag/ask/review/cells.py: which cosine, its least value, strong
+wording needed or not, least standing above the document's passages). Cells are computed
+without the cache, one process, no model; s/cell is the computing time per cell, peak
+RSS is sampled every 100 cells. The library is built from --corpus on the first run
+(several minutes) and reused after.
+
+    DOCQA_PASSPHRASE=bench .venv/bin/python tests/bench/grid_eval.py --library /tmp/cuad-lib-grid \
+        --min-score 0 --dump /tmp/grid.jsonl
+    .venv/bin/python tests/bench/grid_eval.py --library /tmp/cuad-lib-grid --tune /tmp/grid.jsonl --slack 0.1
 """
 
 from __future__ import annotations
@@ -79,9 +86,12 @@ def compute(library: Path, corpus: Path, config: Any, limit: int) -> tuple[list[
             cat = col_name.rsplit(" #", 1)[0]
             g = gold.get((norm_file(names[doc_id]), cat), set())
             have = set().union(*(grams(q.text) for q in cell.quotes)) if cell.quotes else set()
+            # What the quoted passages hold in all: the ceiling of better quotes from them.
+            whole = set().union(*(grams(q.passage.text) for q in cell.quotes)) if cell.quotes else set()
             cells.append({"file": names[doc_id], "split": split[doc_id], "category": cat, "column": col_name,
                           "question": cell.column.question, "status": cell.status, "score": cell.score,
-                          "cue": cell.cue, "clause": bool(g), "coverage": len(g & have) / len(g) if g else 0.0})
+                          "cue": cell.cue, "clause": bool(g), "coverage": len(g & have) / len(g) if g else 0.0,
+                          "passage_coverage": len(g & whole) / len(g) if g else 0.0, **cell.signals})
     return cells, seconds / max(1, len(cells)), rss
 
 
@@ -107,22 +117,35 @@ def table(cells: list[dict[str, Any]], title: str) -> None:
         print(f"{name:<30} {f:>8.3f} ({len(yes):>4}) {n:>10.3f} ({len(no):>4})")
 
 
-def redecide(cells: list[dict[str, Any]], thresholds: dict[str, float], default: float) -> list[dict[str, Any]]:
-    """The cells as a threshold would decide them (quotes, and so coverage, stay the same)."""
+# (what is measured: "score", the question's cosine, or "example", the kind's example
+# clause's; its least value; strong wording needed; its least standing (z) in the document)
+Rule = tuple[str, float, bool, float]
+
+
+def redecide(cells: list[dict[str, Any]], rules: dict[str, Rule], default: Rule) -> list[dict[str, Any]]:
+    """The cells as these rules would decide them (quotes, and so coverage, stay the same):
+    rag/ask/review/cells.py's decision on the dumped evidence."""
     from rag.ask.review.columns import kind_of
 
     out = []
     for c in cells:
         k = kind_of(c["question"])
-        t = thresholds.get(k.name, default) if k else default
-        out.append({**c, "status": "found" if c["cue"] and c["score"] >= t else "not_stated"})
+        what, t, need, zmin = rules.get(k.name, default) if k else default
+        if what not in c:
+            what = "score"
+        short = c.get("passages", 99) <= 3
+        z = c.get("z" if what == "score" else what + "_z", 0.0)
+        found = (c["cue"] and (short or c[what] >= t) and (c.get("strong_held", 1.0) > 0 or not need)
+                 and (short or z >= zmin))
+        out.append({**c, "status": "found" if found else "not_stated"})
     return out
 
 
-def tune(cells: list[dict[str, Any]]) -> dict[str, float]:
-    """Per kind, on the tune half: the threshold that keeps found cells within 0.02
-    of the most found, maximising found + not stated (found first: missing a clause costs
-    a reviewer more than one more quote to dismiss)."""
+def tune(cells: list[dict[str, Any]], slack: float) -> dict[str, Rule]:
+    """Per kind, on the tune half: the rule (least score, strong wording needed or not,
+    least standing above the document's passages) that keeps found cells within
+    ``slack`` of the most found, maximising found + not stated (found first: missing a
+    clause costs a reviewer more than one more quote to dismiss). Ties: the loosest."""
     from rag.ask.review.columns import kind_of
 
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -130,13 +153,14 @@ def tune(cells: list[dict[str, Any]]) -> dict[str, float]:
         if c["split"] == "tune":
             k = kind_of(c["question"])
             by[k.name if k else ""].append(c)
-    best: dict[str, float] = {}
-    grid = [t / 100 for t in range(0, 160, 5)]
+    best: dict[str, Rule] = {}
+    grid = [(what, t / 100, need, z) for what in ("score", "example") for t in range(0, 100, 5)
+            for need in (False, True) for z in (-99.0, 0.0, 0.5, 1.0, 1.5, 2.0)]
     for kind, rows in by.items():
-        got = {t: _rates(redecide(rows, {kind: t}, t)) for t in grid}
+        got = {r: _rates(redecide(rows, {kind: r}, r)) for r in grid}
         top = max(f for f, _n in got.values())
-        ok = [t for t in grid if got[t][0] >= top - 0.02]
-        best[kind] = max(ok, key=lambda t: (sum(got[t]), -t))  # ties: the lowest, finding more
+        ok = [r for r in grid if got[r][0] >= top - slack]
+        best[kind] = max(ok, key=lambda r: (sum(got[r]), r[0] == "score", -r[1], -r[2], -r[3]))
     return best
 
 
@@ -148,25 +172,31 @@ def _rates(cells: list[dict[str, Any]]) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--library", type=Path, required=True, help="a cuad-dev library (tests/bench/cuad_eval.py)")
+    ap.add_argument("--library", type=Path, required=True,
+                    help="a cuad-dev library, built here from --corpus when the folder has none, then reused")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=0, help="only the first N contracts")
     ap.add_argument("--dump", type=Path, help="write every cell's features here (JSONL)")
     ap.add_argument("--tune", type=Path, help="read a --dump made with --min-score 0 and search thresholds")
-    ap.add_argument("--min-score", type=float, default=None, help="one threshold for every kind")
+    ap.add_argument("--min-score", type=float, default=None, help="one threshold for every kind, no other rule")
+    ap.add_argument("--slack", type=float, default=0.02, help="--tune: found cells it may give up per kind")
     args = ap.parse_args()
     if args.tune:
         cells = [json.loads(x) for x in args.tune.read_text().splitlines() if x.strip()]
-        best = tune(cells)
-        print("thresholds (tuned on the tune half):", json.dumps(best))
-        d = redecide(cells, best, 0.45)
+        best = tune(cells, args.slack)
+        print("rules (least score, strong wording needed, least z), tuned on the tune half:", json.dumps(best))
+        d = redecide(cells, best, ("score", 0.45, False, -99.0))
         table([c for c in d if c["split"] == "tune"], "tune half (thresholds fitted here)")
         table([c for c in d if c["split"] == "report"], "report half (held out)")
         return
     from rag.ask.review.cells import DecisionConfig
 
     config = DecisionConfig() if args.min_score is None else DecisionConfig(
-        min_score=args.min_score, min_score_unknown=args.min_score, per_kind={})
+        min_score=args.min_score, min_score_unknown=args.min_score, rules={})
+    if not (args.library / "manifest.sqlite3").exists():
+        from tests.bench.cuad_eval import ensure_library
+
+        ensure_library(args.library, args.corpus, reuse=True)  # first run: several minutes
     cells, per_cell, rss = compute(args.library, args.corpus, config, args.limit)
     if args.dump:
         args.dump.write_text("".join(json.dumps(c) + "\n" for c in cells))

@@ -164,3 +164,27 @@ def test_xlsx_export_reads_back_with_marks(library: Library, matter: dict[str, i
     # The marks are in the audit log (kinds and ids only).
     events = [e.event for e in library.audit.verify().entries]
     assert events.count("review cell marked") == 3
+
+
+def test_kind_wordings_and_document_standing() -> None:
+    """The cues and strong wordings of a few kinds, and a passage's standing among its
+    document's passages (what the found / not-stated rules weigh)."""
+    import re
+
+    from rag.ask.review.cells import DecisionConfig, Rule
+    from rag.ask.review.columns import strong_of
+    from rag.ask.review.evidence import standing
+
+    cap = kind_of("Is liability capped?")
+    assert cap is not None and re.search(cap.cues, "Neither party shall be liable for any consequential "
+                                         "or incidental damages.", re.I | re.S)
+    assert strong_of(cap)[0].search("IN NO EVENT SHALL ITS AGGREGATE LIABILITY EXCEED THE FEES PAID")  # type: ignore[union-attr]
+    tfc = kind_of("Can either side terminate without cause?")
+    assert tfc is not None and re.search(tfc.cues, "Either party may terminate this Agreement upon thirty (30) "
+                                         "days' written notice.", re.I | re.S)
+    assert strong_of(kind_of("Is consent needed to transfer the contract?"))[0].search(  # type: ignore[union-attr]
+        "Neither party may assign this Agreement without the prior written consent of the other.")
+    z, gap = standing(0.6, {1: 0.2, 2: 0.3, 3: 0.6, 4: 0.25})
+    assert z > 1.5 and abs(gap) < 1e-6
+    assert DecisionConfig().rule(None) == Rule("score", 0.35)
+    assert DecisionConfig().rule(kind_of("Who indemnifies whom?")) == Rule("score", 0.2)

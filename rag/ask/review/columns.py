@@ -40,6 +40,39 @@ class Kind:
     not_cue: str = ""  # a regex of wordings that look like a cue but are not ("exclusive jurisdiction")
 
 
+# How a clause of each kind is written when a document has one, stricter than its cues,
+# and the words of a section heading that names it (rag/ask/review/evidence.py): general drafting of each clause type (no
+# benchmark contract's wording), read as evidence that the document has one.
+STRONG: dict[str, tuple[str, str]] = {
+    "governing law": (r"\bgoverned by\b|\bgoverning law\b|\bconstrued in accordance with\b",
+                      r"\bgoverning law\b|\bapplicable law\b|\bchoice of law\b"),
+    "term": (r"\binitial term\b|\bterm of this agreement\b|\bshall (?:expire|terminate) (?:on|upon|at)\b"
+             r"|\b(?:remain|continue) in (?:full )?(?:force|effect)\b.{0,80}?\b(?:until|for|years?)\b",
+             r"\bterm\b|\bduration\b|\bexpiration\b"),
+    "renewal": (r"\bautomatic(?:ally)? (?:be )?(?:renew|extend)\w*|\brenew\w* (?:term|period)s?\b"
+                r"|\bsuccessive\b.{0,30}?\b(?:periods?|terms?)\b|\bunless (?:either|one) party\b.{0,80}?\bnotice\b",
+                r"\brenewal\b|\bextension\b"),
+    "termination for convenience": (r"\bfor convenience\b|\bwithout cause\b|\bfor any (?:or no )?reason\b",
+                                    r"\btermination\b"),
+    "assignment": (r"\b(?:not|no)\b.{0,60}?\bassign\w*|\bassign\w*\b.{0,150}?\b(?:prior|written) (?:written )?consent\b"
+                   r"|\bconsent\b.{0,80}?\bassign\w*", r"\bassignment\b|\bassigns?\b"),
+    "change of control": (r"\bchange (?:of|in) (?:the )?control\b|\bmerger\b|\bacqui\w+\b.{0,60}?\b(?:all|substantially"
+                          r"|majority|control)\b|\b(?:sale|transfer) of (?:all|substantially all)\b",
+                          r"\bchange (?:of|in) control\b|\bmerger\b"),
+    "liability cap": (r"\bin no event\b.{0,200}?\bexceed\w*|\b(?:aggregate|total|maximum|cumulative|entire) liability\b"
+                      r"|\bliabilit\w*\b.{0,120}?\blimited to\b|\bshall not exceed\b"
+                      r"|\b(?:not|no|neither)\b.{0,80}?\bliable\b.{0,200}?\b(?:consequential|incidental|indirect|punitive)\b",
+                      r"\blimitation (?:of|on) liability\b|\bliability\b"),
+    "exclusivity": (r"\bexclusive (?:right|distributor|license|licensee|supplier|provider|basis|agent|reseller|dealer)"
+                    r"|\bexclusively\b|\bsole and exclusive\b", r"\bexclusiv\w*"),
+    "non-compete": (r"\bnon-?compet\w*|\bnot\b.{0,80}?\bcompet\w*|\bcompeting (?:products?|business|services)\b"
+                    r"|\brestrictive covenant", r"\bnon-?compet\w*|\bcompetition\b|\bcompetitive\b|\brestrictive\b"),
+    "audit rights": (r"\baudit\w*|\binspect\w*\b.{0,60}?\b(?:books|records)\b", r"\baudit\w*|\brecords\b|\binspection\b"),
+    "insurance": (r"\binsurance\b.{0,120}?\b(?:maintain|carry|obtain|polic\w*|coverage)\b"
+                  r"|\b(?:maintain|carry|obtain)\b.{0,120}?\binsurance\b", r"\binsurance\b"),
+}
+
+
 _I = re.IGNORECASE | re.DOTALL
 
 # Cue wordings read from contracts and clinical letters; each stays general (no contract's
@@ -51,7 +84,8 @@ KINDS: tuple[Kind, ...] = (
          r"|\bconstrued\b.{0,80}?\blaws?\b|\bgoverning law\b", "place"),
     Kind("term", ("expir", "term", "end", "last", "durat", "until"),
          r"\b(?:term|expir\w*|continue|remain)\b.{0,200}?\b(?:years?|months?|anniversary|until|through|"
-         r"\d{4})\b", "date"),
+         r"\d{4})\b|\bterm of this agreement\b|\b(?:remain|continue) (?:valid|in (?:full )?(?:force|effect))\b"
+         r"|\bperpetu\w*", "date"),
     Kind("renewal", ("renew", "extend", "extens", "roll"),
          r"\brenew\w*|\bextend\w*.{0,60}?\b(?:additional|successive|further|another)\b|\bsuccessive\b.{0,40}?"
          r"\b(?:periods?|terms?|years?)\b|\bevergreen\b", "duration"),
@@ -59,7 +93,10 @@ KINDS: tuple[Kind, ...] = (
                                           "termin"),
          r"\bterminat\w*\b.{0,250}?(?:\bconvenience\b|\bwithout cause\b|\bfor any reason\b|\bno reason\b|"
          r"\bat any time\b|\bfor any or no reason\b|\bin its (?:sole )?discretion\b)"
-         r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*", "duration"),
+         r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*"
+         # "may terminate ... upon thirty (30) days' notice": an exit needing no breach.
+         r"|\bmay\b.{0,40}?\bterminat\w*\b.{0,120}?\b(?:\d+|ten|fifteen|thirty|sixty|ninety)\b.{0,30}?\bnotice\b"
+         r"|\b(?:option|discretion)\b.{0,80}?\bterminat\w*", "duration"),
     Kind("assignment", ("assign", "transfer", "novat"),
          r"\bassign\w*\b|\btransfer\w*\b.{0,80}?\b(?:agreement|rights|obligations)\b|\bsuccessors?\b", "yesno"),
     Kind("change of control", ("control", "merger", "acquir", "acquisit", "takeov", "ownership"),
@@ -67,15 +104,25 @@ KINDS: tuple[Kind, ...] = (
          r"|\bconsolidat\w*|\bsale of (?:all|substantially)|\bcontrolling (?:interest|stake)\b", "yesno"),
     Kind("liability cap", ("cap", "limit", "liabil", "maximum", "exposur"),
          r"\b(?:liabilit\w*|damages|amounts?)\b.{0,250}?(?:\bexceed\w*\b|\blimited to\b|\bin no event\b|"
-         r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab", "amount"),
+         r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab"
+         # A limit on what is recoverable is one too: "neither party shall be liable for
+         # consequential damages", "limitation of liability".
+         r"|\b(?:not|no|neither)\b.{0,80}?\b(?:liable|responsible)\b.{0,200}?\b(?:damages|loss(?:es)?)\b"
+         r"|\blimitation (?:of|on) liability\b|\b(?:consequential|incidental|punitive)\b.{0,80}?\bdamages\b",
+         "amount"),
     Kind("indemnity", ("indemn", "hold harmless", "defend"),
          r"\bindemnif\w*|\bhold\b.{0,30}?\bharmless\b", "yesno"),
     Kind("exclusivity", ("exclus", "sole", "only supplier", "only distributor"),
          r"\bexclusiv\w*|\bsole (?:and exclusive )?(?:supplier|distributor|provider|source|reseller|agent|licensee)"
-         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b", "yesno",
+         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b"
+         r"|\bnot\b.{0,40}?\b(?:obtain|purchase|buy|license|sell|distribute)\w*\b.{0,80}?\b(?:other|third|any) "
+         r"(?:part\w*|suppliers?|sources?|vendors?|distributors?)\b", "yesno",
          not_cue=r"\bexclusive (?:jurisdiction|venue|remed\w*|property|courts?|forum|of)\b|\bnon-?exclusive\b"),
     Kind("non-compete", ("compet", "rival"),
-         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b", "yesno",
+         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b"
+         r"|\b(?:not|prohibited from|refrain from)\b.{0,60}?\b(?:develop|commerciali[sz]e|manufactur|sell|distribut"
+         r"|provide|produce|market|promot|advertis|solicit)\w*\b.{0,120}?\b(?:similar|third part\w*|other part\w*)\b",
+         "yesno",
          not_cue=r"\bcompetent\b|\bcompetitive (?:price|pricing|rates?|terms)\b"),
     Kind("audit rights", ("audit", "inspect", "examin", "book", "record"),
          r"\baudit\w*|\binspect\w*\b.{0,80}?\b(?:books|records|facilit\w*|premises)\b|\bbooks\b.{0,20}?\brecords\b"
@@ -99,6 +146,47 @@ KINDS: tuple[Kind, ...] = (
     Kind("clinicians", ("clinician", "doctor", "physician", "consult", "surgeon", "nurse", "treat"),
          r"\bdr\.?\s+[A-Z]|\b(?:consultant|physician|surgeon|nurse|registrar|gp|md|frcp|mrcp)\b", "list"),
 )
+
+
+# What a clause of each kind typically says, in general drafting (written for docqa, no
+# contract's wording): the passages of a document are compared with it as well as with
+# the reviewer's question, which may be a few plain words ("Is it exclusive?") that say
+# little about how the clause reads.
+EXAMPLES: dict[str, str] = {
+    "governing law": "This Agreement shall be governed by and construed in accordance with the laws of the State.",
+    "term": "The term of this Agreement shall commence on the Effective Date and continue for a period of years, "
+            "after which it shall expire unless terminated earlier.",
+    "renewal": "This Agreement shall automatically renew for successive renewal terms of one year unless either "
+               "party gives written notice of non-renewal before the end of the then-current term.",
+    "termination for convenience": "Either party may terminate this Agreement for convenience, without cause and "
+                                   "for any reason, upon thirty days' prior written notice to the other party.",
+    "assignment": "Neither party may assign or transfer this Agreement or any of its rights or obligations "
+                  "hereunder without the prior written consent of the other party.",
+    "change of control": "In the event of a change of control of a party, including a merger, consolidation, "
+                         "acquisition or sale of all or substantially all of its assets or voting stock, the "
+                         "other party may terminate this Agreement or must consent.",
+    "liability cap": "In no event shall either party's aggregate liability under this Agreement exceed the "
+                     "amounts paid hereunder, and neither party shall be liable for indirect, incidental or "
+                     "consequential damages.",
+    "indemnity": "Each party shall indemnify, defend and hold harmless the other party from and against any "
+                 "claims, losses and damages arising out of its breach of this Agreement.",
+    "exclusivity": "The Company appoints the Distributor as its exclusive distributor in the Territory and "
+                   "shall not appoint any other distributor or sell the Products to any third party there.",
+    "non-compete": "During the term and for a period after it, the party shall not, directly or indirectly, "
+                   "engage in, develop, manufacture or sell any products or business that compete with those "
+                   "of the other party.",
+    "audit rights": "Each party shall keep complete and accurate books and records, and the other party may "
+                    "audit and inspect such books and records upon reasonable notice during business hours.",
+    "insurance": "The party shall maintain at its own expense commercial general liability insurance with "
+                 "coverage limits of not less than a stated amount per occurrence and shall name the other "
+                 "party as an additional insured.",
+}
+
+
+def strong_of(kind: Kind | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(strong wording, heading) patterns of a kind; None where it has none."""
+    strong, heading = STRONG.get(kind.name, ("", "")) if kind is not None else ("", "")
+    return (re.compile(strong, _I) if strong else None, re.compile(heading, re.I) if heading else None)
 
 
 def kind_of(question: str) -> Kind | None:
