@@ -179,11 +179,11 @@ def to_html(exchanges: Sequence[Exchange], title: str = "docqa chat") -> str:
 
 
 def to_docx(exchanges: Sequence[Exchange], path: Path, title: str = "docqa chat") -> None:
-    """Word document with real footnotes (see :mod:`desktop.docx_footnotes`)."""
+    """Word document with real footnotes (see :mod:`rag.docx_footnotes`)."""
     from docx import Document
     from docx.shared import Pt, RGBColor
 
-    from desktop.docx_footnotes import Footnotes
+    from rag.docx_footnotes import Footnotes
 
     bodies, notes = _numbered(exchanges)
     text_of = {fn.number: fn.text() for fn in notes}

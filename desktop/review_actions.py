@@ -288,15 +288,7 @@ class ReviewActions:
 
             title = f"{self.p.grid_name}: {self.p.library}"
             if fmt == "docx":
-                # The engine's own memo once it has one (branch i19-engine; the CLI writes the
-                # same file), else the desktop's.
-                engine_memo = getattr(export, "export_docx_memo", None)
-                if engine_memo is not None:
-                    engine_memo(result, path, marks, title=title)
-                else:
-                    from desktop.review_memo import write_memo
-
-                    write_memo(path, result, marks, title=title)
+                export.write_docx_memo(path, result, marks, title=title)
             else:
                 (export.write_xlsx if fmt == "xlsx" else export.write_csv)(path, result, marks)
         except Exception as err:  # noqa: BLE001 (disk full, file open in Excel: tell the user)

@@ -263,7 +263,7 @@ class DocumentScorer:
         out: dict[int, Mention] = {}
         for doc_id, ws in held.items():
             own = frozenset(w for w in ws if naming[w] <= most) or whole.get(doc_id, frozenset())
-            if _namesake(doc_id, ws, whole):
+            if _namesake(doc_id, held, whole):
                 continue
             if own:
                 # Rare among names and rare in the text: "Sonos" outweighs "licensing", the
@@ -300,11 +300,13 @@ class DocumentScorer:
         return out
 
 
-def _namesake(doc_id: int, ws: dict[str, float], whole: dict[int, frozenset[str]]) -> bool:
-    """Whether another document's title, held whole, explains every word that names this
-    one, and more than this one's own whole title does: a near namesake, not the report meant."""
-    mine = whole.get(doc_id, frozenset())
-    return any(d != doc_id and set(ws) <= t and mine < t for d, t in whole.items())
+def _namesake(doc_id: int, held: dict[int, dict[str, float]], whole: dict[int, frozenset[str]]) -> bool:
+    """Whether another document, whose title the question holds whole, holds every word
+    that names this one, and its whole title says more than this one's does: a near
+    namesake ("Circumcision - Infant" when "the operative note for circumcision" is asked,
+    both being operative notes), not the report meant."""
+    mine, words = whole.get(doc_id, frozenset()), set(held[doc_id])
+    return any(d != doc_id and words <= held[d].keys() and mine < t for d, t in whole.items())
 
 
 def _one_edit(a: str, b: str) -> bool:

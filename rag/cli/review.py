@@ -113,7 +113,7 @@ def review(args: argparse.Namespace) -> int:
 
             kind = "xlsx" if args.xlsx else "csv" if args.csv else "docx"
             if args.docx:
-                export.export_docx_memo(result, out, marks, title=f"Review: {args.grid}" if args.grid else "Review memo")
+                export.write_docx_memo(out, result, marks, title=f"Review: {args.grid}" if args.grid else "Review memo")
             else:
                 (export.write_xlsx if args.xlsx else export.write_csv)(out, result, marks)
             lib.record_export(kind, len(result.cells))

@@ -80,11 +80,14 @@ class Shots(SmokeRun):
         if not Path(first.file).name.startswith(prefix):
             self.fail(f"{question!r}: the first source is {first.file}, not report {prefix.strip()}")
             return
-        QTimer.singleShot(300, lambda: self._shoot(i, first.n, name))
+        # The first quote, as a user clicks it: the viewer highlights the quoted section
+        # (a source line would highlight its whole passage).
+        anchor = f"quote:{i}:0" if ex.quotes else f"passage:{i}:{first.n}"
+        QTimer.singleShot(300, lambda: self._shoot(anchor, name))
 
-    def _shoot(self, i: int, n: int, name: str) -> None:
+    def _shoot(self, anchor: str, name: str) -> None:
         self.window.grab().save(str(self.out / f"medical-{name}-answer.png"))
-        self.window.chat._on_anchor(QUrl(f"passage:{i}:{n}"))
+        self.window.chat._on_anchor(QUrl(anchor))
         QTimer.singleShot(300, lambda: self._after_viewer(name))
 
     def _after_viewer(self, name: str, answer_only: bool = False) -> None:

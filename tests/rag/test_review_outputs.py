@@ -143,7 +143,7 @@ def _footnotes(path: Path) -> dict[int, str]:
 def test_docx_memo_reads_back(library: Library, matter: dict[str, int], tmp_path: Path) -> None:
     from docx import Document
 
-    from rag.ask.review.export import export_docx_memo
+    from rag.ask.review.export import write_docx_memo
 
     gid = library.save_grid("closing", [NON_COMPETE, LAW])
     result: ReviewResult = library.review([NON_COMPETE, LAW])
@@ -152,7 +152,7 @@ def test_docx_memo_reads_back(library: Library, matter: dict[str, int], tmp_path
     library.mark_cell(gid, services, "Non-compete", "flagged", note="check the side letter")
     library.mark_cell(gid, services, "Governing law", "overwritten", text="New York (amended)", note="see amendment")
     out = tmp_path / "memo.docx"
-    export_docx_memo(result, out, library.marks(gid), title="Closing review")
+    write_docx_memo(out, result, library.marks(gid), title="Closing review")
     doc = Document(str(out))
     assert doc.paragraphs[0].text == "Closing review"
     table = doc.tables[0]

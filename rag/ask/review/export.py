@@ -129,7 +129,7 @@ def write_xlsx(path: Path, result: ReviewResult, marks: Mapping[tuple[int, str],
 _MARK_TEXT = {"verified": "\u2713 verified", "flagged": "\u2691 flagged", "overwritten": "\u270e overwritten"}
 
 
-def export_docx_memo(result: ReviewResult, path: Path, marks: Mapping[tuple[int, str], Mark] | None = None,
+def write_docx_memo(path: Path, result: ReviewResult, marks: Mapping[tuple[int, str], Mark] | None = None,
                      title: str = "Review memo") -> None:
     """A Word memo of the grid: ``title``, a line saying what was reviewed, the table of
     documents × columns (short answers, the reviewer's marks), and a footnote per quote
