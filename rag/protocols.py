@@ -97,6 +97,16 @@ class Store(Protocol):
         """The document, its pages and passages, and its attachments (an e-mail's family)."""
         ...
 
+    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int,
+                       parent_id: int | None = None, mtime: float = 0.0) -> int:
+        """Remember a file that could not be read, with its reason; a ready document at
+        ``path`` stays as it was (only its ``error`` says the new version failed)."""
+        ...
+
+    def set_note(self, doc_id: int, note: str) -> None:
+        """A ready document's warning for the reader ("page 3 could not be read")."""
+        ...
+
     # -- documents --------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]: ...
 
@@ -148,6 +158,10 @@ class Store(Protocol):
         ...
 
     def distinct_headings(self) -> list[str]: ...
+
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        """The words no passage holds (as keyword search stems them)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -48,6 +48,14 @@ class SqlCipherStore:
         for d in (doc_id, *family):
             self.index.delete_document(d)
 
+    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int,
+                       parent_id: int | None = None, mtime: float = 0.0) -> int:
+        return self.manifest.record_failure(path=path, name=name, kind=kind, reason=reason, size=size,
+                                            parent_id=parent_id, mtime=mtime)
+
+    def set_note(self, doc_id: int, note: str) -> None:
+        self.manifest.set_note(doc_id, note)
+
     # -- documents ----------------------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:
         return self.manifest.documents()
@@ -108,6 +116,9 @@ class SqlCipherStore:
 
     def distinct_headings(self) -> list[str]:
         return self.manifest.distinct_headings()
+
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        return self.manifest.unknown_words(words)
 
     def close(self) -> None:
         """The library owns the manifest and the index, and closes them."""

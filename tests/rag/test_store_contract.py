@@ -156,6 +156,23 @@ def test_replace_and_delete(store: Store, embedder, filled) -> None:
     assert store.vector_search(np.asarray(store_vector(embedder, "Attached lease text.")), 3, [att_id]) == []
 
 
+def test_failures_notes_and_unknown_words(store: Store, embedder, filled) -> None:
+    lease, _ = filled["lease.pdf"]
+    failed = store.record_failure(path="/matter/scan.pdf", name="scan.pdf", kind="pdf", reason="no text",
+                                  size=5)
+    docs = {d.id: d for d in store.documents()}
+    assert docs[failed].status.value == "failed" and docs[failed].error == "no text"
+    assert failed not in store.profiles()
+    # A failed new version of a ready document leaves the good one searchable.
+    assert store.record_failure(path="/matter/lease.pdf", name="lease.pdf", kind="pdf", reason="broken",
+                                size=5) == lease
+    assert {d.id: d.error for d in store.documents()}[lease] == "broken"
+    assert store.keyword_search("monthly rent", 3)
+    store.set_note(lease, "page 3 could not be read")
+    assert {d.id: d.error for d in store.documents()}[lease] == "page 3 could not be read"
+    assert store.unknown_words(["rent", "metformin", "elevators"]) == ["metformin"]
+
+
 def store_vector(embedder, text: str) -> np.ndarray:
     return embedder.embed([text])[0]
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from rag.ingest.profiles import DocProfile, extract_profile
-from rag.store.postgres.keywords import KeywordRanking, keyword_candidates
+from rag.store.postgres.keywords import KeywordRanking, keyword_candidates, word_counts
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument, StoredChunk
 
 _READY = DocStatus.READY.value
@@ -127,6 +127,33 @@ class PostgresStore:
     def delete_document(self, doc_id: int) -> None:
         with self._tx() as conn:
             conn.run("DELETE FROM documents WHERE matter_id=:m AND id=:d", m=self.matter_id, d=int(doc_id))
+            self._bump(conn)
+
+    def record_failure(self, *, path: str, name: str, kind: str, reason: str, size: int,
+                       parent_id: int | None = None, mtime: float = 0.0) -> int:
+        now = time.time()
+        m = self.matter_id
+        with self._tx() as conn:
+            old = conn.run("SELECT id, status FROM documents WHERE matter_id=:m AND path=:p", m=m, p=path)
+            if old and old[0][1] == _READY:  # the good version stays searchable
+                conn.run("UPDATE documents SET error=:e, updated_at=:t WHERE matter_id=:m AND id=:d",
+                         e=reason, t=now, m=m, d=old[0][0])
+                self._bump(conn)
+                return int(old[0][0])
+            if old:
+                conn.run("DELETE FROM documents WHERE matter_id=:m AND id=:d", m=m, d=old[0][0])
+            doc_id = int(conn.run(
+                "INSERT INTO documents(matter_id, path, name, kind, size, status, error, parent_id, mtime,"
+                " added_at, updated_at) VALUES (:m, :path, :name, :kind, :size, :s, :e, :parent, :mtime,"
+                " :t, :t) RETURNING id", m=m, path=path, name=name, kind=kind, size=size,
+                s=DocStatus.FAILED.value, e=reason, parent=parent_id, mtime=mtime, t=now)[0][0])
+            self._bump(conn)
+        return doc_id
+
+    def set_note(self, doc_id: int, note: str) -> None:
+        with self._tx() as conn:
+            conn.run("UPDATE documents SET error=:e WHERE matter_id=:m AND id=:d", e=note, m=self.matter_id,
+                     d=int(doc_id))
             self._bump(conn)
 
     # -- documents ----------------------------------------------------------------------
@@ -268,6 +295,16 @@ class PostgresStore:
             rows = conn.run("SELECT DISTINCT heading FROM passages WHERE matter_id=:m AND heading != ''",
                             m=self.matter_id)
         return [str(r[0]) for r in rows]
+
+    def unknown_words(self, words: Sequence[str]) -> list[str]:
+        with self._tx() as conn:
+            cache: dict[str, int] = {}
+            # Letters and digits only, as keyword search takes them: safe in a tsquery.
+            plain = [w.lower() for w in dict.fromkeys(words) if w.isalnum()]
+            counts = word_counts(conn, self.matter_id, plain, cache) if plain else {}
+        # -1: an English stop word, which the index leaves out; SQLite's index holds it, so
+        # it is not reported as missing here either.
+        return [w for w in dict.fromkeys(words) if counts.get(w.lower(), 0) == 0]
 
     def close(self) -> None:
         """The connection is the caller's (a pool's) to close."""
