@@ -19,8 +19,9 @@ Measured (--every 2: 272 of 544 questions; 5,730 passages; 2 cores shared with o
 so the p50 columns are noisy), recall within 8,000 characters, SQLite -> PostgreSQL:
 template 0.874 -> 0.844, title_party 0.843 -> 0.823, party 0.840 -> 0.822, title 0.849 ->
 0.822, none 0.209 -> 0.238, plain 0.868 -> 0.838; doc-hit@1 equal within 0.02; the two
-rankings share 0.70-0.86 of their top 8. The vectors are the same, so the gap is keyword
-ranking: ts_rank_cd weighted by idf is not FTS5's BM25.
+rankings share 0.70-0.86 of their top 8. The vectors are the same, so the gap is almost all
+keyword ranking: ts_rank_cd weighted by idf is not FTS5's BM25, and PostgreSQL's English
+stemmer and stop words are not FTS5's porter.
 """
 
 from __future__ import annotations
