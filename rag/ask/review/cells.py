@@ -140,7 +140,7 @@ class CellMaker:
         self.picker = picker
         self.embedder = embedder
         self.config = config or DecisionConfig()
-        self.texts = DocTexts(retriever.manifest)
+        self.texts = DocTexts(retriever.store)
         self._examples: dict[str, np.ndarray] = {}
 
     def cell(self, doc_id: int, column: Column) -> Cell:
@@ -203,7 +203,7 @@ class CellMaker:
         doc = self.texts.get(doc_id)
         extra = [c for c, (text, _h) in doc.passages.items() if c not in have and strong.search(text)]
         extra = sorted(extra, key=lambda c: sims.get(c, 0.0), reverse=True)[: self.config.strong_passages]
-        chunks = self.retriever.manifest.chunks_by_id(extra)
+        chunks = self.retriever.store.chunks_by_id(extra)
         return [_passage(chunks[c], sims.get(c, 0.0)) for c in extra if c in chunks]
 
     def _signals(self, doc_id: int, kind: Kind | None, cue: re.Pattern[str], not_cue: re.Pattern[str] | None,

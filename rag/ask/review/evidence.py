@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.store.manifest import Manifest
+from rag.protocols import Store
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,15 @@ class DocText:
 class DocTexts:
     """Passages of the last few documents read: a grid's row asks every column of one."""
 
-    def __init__(self, manifest: Manifest, size: int = 8) -> None:
-        self.manifest = manifest
+    def __init__(self, store: Store, size: int = 8) -> None:
+        self.store = store
         self._docs: OrderedDict[int, DocText] = OrderedDict()
         self._size = size
 
     def get(self, doc_id: int) -> DocText:
         got = self._docs.get(doc_id)
         if got is None:
-            chunks = self.manifest.chunks_by_id(self.manifest.chunk_ids(doc_id))
+            chunks = self.store.chunks_by_id(self.store.chunk_ids(doc_id))
             got = DocText({c.id: (" ".join(c.text.split()), c.heading) for c in chunks.values()})
             self._docs[doc_id] = got
             while len(self._docs) > self._size:
