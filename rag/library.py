@@ -50,6 +50,7 @@ from rag.store.index_repair import INDEX_DIR, GuardedIndex
 from rag.store.keys import KEY_FILE, KeySource
 from rag.store.lock import DEFAULT_TIMEOUT, WriteLock
 from rag.store.sealed import Sealer
+from rag.store.sqlite_store import SqlCipherStore
 from rag.store.vectors import ChromaIndex
 from rag.store.vectors_memory import MemoryIndex
 from rag.types import DocumentInfo, IngestReport, Outcome, Progress
@@ -157,8 +158,10 @@ class Library(IndexUpkeep, Questions, Review):
         self.index = GuardedIndex(inner, self._index_failed)
         self.registry = ParserRegistry()
         self.chunker = chunker or StructuredChunker(ChunkerConfig())
-        self.retriever = HybridRetriever(self.manifest, self.index, self.embedder, retrieval)
-        self.quotes = QuotePicker(self.embedder, self.manifest.page_text)
+        # What retrieval reads (rag/protocols.py Store); the pipeline writes the two itself.
+        self.store = SqlCipherStore(self.manifest, self.index)
+        self.retriever = HybridRetriever(self.store, self.embedder, retrieval)
+        self.quotes = QuotePicker(self.embedder, self.store.page_text)
         self.gate = Gate()
         self._check_embedder()
         self._generation = self.manifest.get_meta(GENERATION_KEY)

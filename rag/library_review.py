@@ -48,8 +48,8 @@ class Review:
         # question's words and their passage's rank, embedding none: embedding 16 sentences
         # per cell cost ~0.3 s of CPU on 2 cores, three times the budget of a whole cell
         # (the cell's decision uses the passage vectors stored at ingest instead).
-        retriever = HybridRetriever(self.manifest, self.retriever.index, emb, self.retriever.config)
-        picker = QuotePicker(emb, self.manifest.page_text, QuoteConfig(embed_max=0))
+        retriever = HybridRetriever(self.retriever.store, emb, self.retriever.config)
+        picker = QuotePicker(emb, self.retriever.store.page_text, QuoteConfig(embed_max=0))
         return CellMaker(retriever, picker, emb, self.review_config)
 
     def review(

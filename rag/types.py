@@ -260,3 +260,20 @@ class Progress:
     current: str = ""  # file being worked on
     chunks: int = 0  # chunks embedded so far
     message: str = ""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A passage as a store holds it, with its document's name and path."""
+
+    id: int
+    doc_id: int
+    ordinal: int
+    page: int
+    start: int
+    end: int
+    heading: str
+    text: str
+    name: str
+    path: str
+    location: str = ""  # "sheet Invoices, rows 2–14", "12 Termination › ¶ 9" (rag/ingest/locations.py)

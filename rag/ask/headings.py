@@ -17,8 +17,7 @@ import threading
 import numpy as np
 
 from rag.ask.expansion import ExpansionTerm
-from rag.protocols import Embedder
-from rag.store.manifest import Manifest
+from rag.protocols import Embedder, Store
 from rag.text import STOPWORDS, keywords
 
 _NUMBERING = re.compile(r"^(?:(?:section|article|clause|schedule|exhibit|annex)\s+)?[\divxlc.()\-]*\s*", re.I)
@@ -35,9 +34,9 @@ def leaf(heading: str) -> str:
 class HeadingExpander:
     """Words of the library's headings nearest a question; a QueryExpander."""
 
-    def __init__(self, manifest: Manifest, embedder: Embedder, top: int = 3,
+    def __init__(self, store: Store, embedder: Embedder, top: int = 3,
                  min_similarity: float = 0.45, weight: float = 0.5) -> None:
-        self.manifest = manifest
+        self.store = store
         self.embedder = embedder
         self.top = top
         self.min_similarity = min_similarity
@@ -62,7 +61,7 @@ class HeadingExpander:
 
     def _headings(self) -> tuple[list[str], np.ndarray]:
         """Distinct heading leaves of the library and their vectors, refreshed when it changes."""
-        state = self.manifest.change_marker()
+        state = self.store.change_marker()
         with self._lock:
             if state == self._state:
                 return self._texts, self._vectors
@@ -79,7 +78,7 @@ class HeadingExpander:
 
     def _distinct(self) -> set[str]:
         out = set()
-        for heading in self.manifest.distinct_headings():
+        for heading in self.store.distinct_headings():
             text = leaf(heading)
             words = keywords(text)
             if 3 <= len(text) <= _LEAF_MAX and words and not all(w in STOPWORDS for w in words):

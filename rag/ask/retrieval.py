@@ -1,4 +1,6 @@
-"""Hybrid retrieval: BM25 (SQLite FTS5) and vectors (Chroma), fused by reciprocal rank.
+"""Hybrid retrieval: keyword and vector candidates from a :class:`rag.protocols.Store` (BM25
+over SQLite FTS5 and Chroma for one user's library; tsvector and pgvector for a team matter),
+fused here by reciprocal rank, the same way for every store.
 
 When the question names documents, however it names them ("Consider the Supply Agreement
 between Acme and Widget; what is the governing law?", "what's the governing law in our
@@ -24,9 +26,8 @@ from rag.ask.headings import HeadingExpander
 from rag.ask.lexicon import Lexicon
 from rag.ask.scope import DocumentScorer, split_query, without_words
 from rag.ask.section_rank import section_bonus
-from rag.protocols import Embedder, VectorIndex
-from rag.store.manifest import Manifest, StoredChunk
-from rag.types import Passage
+from rag.protocols import Embedder, Store
+from rag.types import Passage, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,12 @@ _SCOPED = 1.0  # added to the score of a named document's passages: they rank fi
 class HybridRetriever:
     def __init__(
         self,
-        manifest: Manifest,
-        index: VectorIndex,
+        store: Store,
         embedder: Embedder,
         config: RetrievalConfig | None = None,
         expanders: Sequence[QueryExpander] | None = None,
     ) -> None:
-        self.manifest = manifest
-        self.index = index
+        self.store = store
         self.embedder = embedder
         self.config = config or RetrievalConfig()
         # The plain-words lexicon unless told otherwise; more expanders (clinical
@@ -80,10 +79,10 @@ class HybridRetriever:
         if expanders is None:
             default: list[QueryExpander] = [Lexicon.load()] if self.config.expand else []
             if self.config.expand and self.config.heading_expansion:
-                default.append(HeadingExpander(manifest, embedder))
+                default.append(HeadingExpander(store, embedder))
             expanders = default
         self.expanders: tuple[QueryExpander, ...] = tuple(expanders)
-        self.scorer = DocumentScorer(manifest)
+        self.scorer = DocumentScorer(store)
         self._vectors: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def search(self, query: str, k: int = 8, documents: Sequence[int] | None = None) -> list[Passage]:
@@ -109,14 +108,14 @@ class HybridRetriever:
             qvec, evec = evec, None
         # Clinical abbreviations are spelled out in the user's own keyword search (EBL ->
         # estimated blood loss): the same words, written two ways.
-        keyword = self.manifest.keyword_search(expand(query), n, common_share=cfg.common_share)
-        vector = self.index.query(qvec, n)
+        keyword = self.store.keyword_search(expand(query), n, common_share=cfg.common_share)
+        vector = self.store.vector_search(qvec, n)
         lists = [(cfg.keyword_weight, keyword), (cfg.vector_weight, vector)]
         lists += self._expansion_lists(asked, extra, evec, n)
         fused = _rrf(lists, cfg.rrf_k)
         if named:
             fused.update(self._scoped(clause, named, qvec, n, extra, evec))
-        chunks = self.manifest.chunks_by_id(fused)  # drops ids of documents not ready
+        chunks = self.store.chunks_by_id(fused)  # drops ids of documents not ready
         bonus = section_bonus(clause if named else query, {c: chunks[c].heading for c in chunks},
                               {c: chunks[c].doc_id for c in chunks}, named)
         for c, add in bonus.items():
@@ -143,7 +142,7 @@ class HybridRetriever:
         vec = self.embedder.embed_query(clause) if qvec is None else qvec
         scores = self._scoped(clause, {int(d): 1.0 for d in documents}, vec, max(cfg.candidates, k))
         best = sorted(scores, key=lambda c: scores[c], reverse=True)[: k * 2]
-        chunks = self.manifest.chunks_by_id(best)  # drops ids of documents not ready
+        chunks = self.store.chunks_by_id(best)  # drops ids of documents not ready
         ranked = [c for c in best if c in chunks][:k]
         return [_passage(chunks[c], scores[c] - _SCOPED) for c in ranked]
 
@@ -185,10 +184,10 @@ class HybridRetriever:
         """The expansion terms' own ranked lists across the library, weighted below the
         user's words: a passage they alone find joins the ranking, after what was asked."""
         cfg = self.config
-        out = [(min(w, cfg.expansion_weight), self.manifest.keyword_search(text, n, common_share=cfg.common_share))
+        out = [(min(w, cfg.expansion_weight), self.store.keyword_search(text, n, common_share=cfg.common_share))
                for w, text in _by_weight(extra, asked)]
         if out and evec is not None:
-            out.append((cfg.expansion_weight, self.index.query(evec, n)))
+            out.append((cfg.expansion_weight, self.store.vector_search(evec, n)))
         return out
 
     def _scoped(self, clause: str, named: dict[int, float], qvec: np.ndarray, n: int,
@@ -197,14 +196,14 @@ class HybridRetriever:
         them (``clause``; ``qvec`` is its embedding; ``extra``, its expansion terms and
         ``evec`` the embedding of the clause with them)."""
         cfg = self.config
-        keyword = self.manifest.keyword_search(expand(clause), n, doc_ids=list(named), common_share=cfg.common_share)
+        keyword = self.store.keyword_search(expand(clause), n, doc_ids=list(named), common_share=cfg.common_share)
         ids, vecs, docs = self._doc_vectors(list(named))
         sims = vecs @ np.asarray(qvec, dtype=np.float32) if len(ids) else np.zeros(0)
         order = np.argsort(-sims)[:n]
         vector = [(int(ids[i]), float(sims[i])) for i in order]
         pair = [(cfg.doc_keyword_weight, keyword), (cfg.doc_vector_weight, vector)]
         for w, text in _by_weight(extra, clause):
-            pair.append((min(w, cfg.doc_expansion_weight), self.manifest.keyword_search(
+            pair.append((min(w, cfg.doc_expansion_weight), self.store.keyword_search(
                 text, n, doc_ids=list(named), common_share=cfg.common_share)))
         if evec is not None and len(ids):
             esims = vecs @ np.asarray(evec, dtype=np.float32)
@@ -214,16 +213,16 @@ class HybridRetriever:
         return {c: _SCOPED * named[doc_of[c]] + s for c, s in inner.items() if c in doc_of}
 
     def _doc_vectors(self, doc_ids: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(chunk ids, vectors, doc ids) of documents, from the manifest (a few cached)."""
+        """(chunk ids, vectors, doc ids) of documents, from the store (a few cached)."""
         parts = []
         for d in doc_ids:
             got = self._vectors.get(d)
-            if got is not None and sorted(self.manifest.chunk_ids(d)) != got[0].tolist():
+            if got is not None and sorted(self.store.chunk_ids(d)) != got[0].tolist():
                 got = None  # the document was replaced (SQLite may reuse its ids)
             if got is None:
                 cids: list[int] = []
                 mats: list[np.ndarray] = []
-                for ids, _docs, vecs in self.manifest.embeddings(d):
+                for ids, _docs, vecs in self.store.embeddings(d):
                     cids.extend(ids)
                     mats.append(vecs)
                 order = np.argsort(np.asarray(cids, dtype=np.int64))

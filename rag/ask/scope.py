@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from rag.ingest.clinical_profile import naming_tokens
 from rag.ingest.profiles import DocProfile
-from rag.store.manifest import Manifest
+from rag.protocols import Store
 from rag.text import WORD, keywords
 
 _QUESTION = re.compile(r"[^;?.]*\?\s*$")
@@ -100,8 +100,8 @@ class Mention:
 class DocumentScorer:
     """Scores documents by how well their profile and opening text match a question."""
 
-    def __init__(self, manifest: Manifest, opening_chars: int = 2000, name_share: float = 0.5) -> None:
-        self.manifest = manifest
+    def __init__(self, store: Store, opening_chars: int = 2000, name_share: float = 0.5) -> None:
+        self.store = store
         self.opening_chars = opening_chars
         self.name_share = name_share  # share of a name's weight a question must hold to name it
         self._key: tuple[tuple[int, str], ...] = ()
@@ -116,11 +116,11 @@ class DocumentScorer:
     def _refresh(self) -> None:
         # Reading every profile to see whether any changed took 7 ms a question at 540
         # documents: the manifest says whether anything was written since.
-        marker = self.manifest.change_marker()
+        marker = self.store.change_marker()
         if marker == self._marker:
             return
         self._marker = marker
-        profiles_of = self.manifest.profiles()
+        profiles_of = self.store.profiles()
         key = tuple(sorted((d, n) for d, (n, _p) in profiles_of.items()))
         if key == self._key:
             return
@@ -140,7 +140,7 @@ class DocumentScorer:
                                                                    *prof.clinical_names())))
                           if n)
             head = frozenset().union(*names) if names else frozenset()
-            body = frozenset(keywords(self.manifest.first_text(doc_id, self.opening_chars)))
+            body = frozenset(keywords(self.store.first_text(doc_id, self.opening_chars)))
             profiles.append(_Profile(doc_id, head, body, names))
             for w in head | body:
                 df[w] = df.get(w, 0) + 1
@@ -164,7 +164,7 @@ class DocumentScorer:
         right of first offer does not hold that name; "Theismann" is rare everywhere."""
         w = self._weights.get(word)
         if w is None:
-            df = self.manifest.document_frequency(word)
+            df = self.store.document_frequency(word)
             full = math.log(1 + (self._n - df + 0.5) / (df + 0.5)) if df else self._idf_max
             w = self._weights[word] = min(self._idf.get(word, 0.0), full)
         return w

@@ -9,28 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rag.text import keywords
-from rag.types import DocStatus
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: int
-    doc_id: int
-    ordinal: int
-    page: int
-    start: int
-    end: int
-    heading: str
-    text: str
-    name: str
-    path: str
-    location: str = ""  # "sheet Invoices, rows 2–14", "12 Termination › ¶ 9" (rag/ingest/locations.py)
+from rag.types import DocStatus, StoredChunk
 
 
 class ChunkQueries:

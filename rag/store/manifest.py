@@ -21,10 +21,10 @@ import numpy as np
 
 from rag.ingest.attachments import SEPARATOR
 from rag.ingest.profiles import PROFILE_VERSION, DocProfile, extract_profile
-from rag.store.chunks import ChunkQueries, StoredChunk
+from rag.store.chunks import ChunkQueries
 from rag.store.database import MigrationProgress, open_database
 from rag.store.grids import GRID_SCHEMA
-from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument
+from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument, StoredChunk
 
 __all__ = ["SCHEMA_VERSION", "FileState", "Manifest", "StoredChunk"]
 

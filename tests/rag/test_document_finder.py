@@ -59,7 +59,10 @@ def _named(m: Manifest, question: str) -> set[str]:
     from rag.ask.retrieval import HybridRetriever
 
     names = {d: n for d, (n, _p) in m.profiles().items()}
-    r = HybridRetriever(m, index=None, embedder=None)  # type: ignore[arg-type]  (finding needs neither)
+    from rag.store.sqlite_store import SqlCipherStore
+
+    # Finding documents reads profiles and text only: neither an index nor an embedder.
+    r = HybridRetriever(SqlCipherStore(m, index=None), embedder=None)  # type: ignore[arg-type]
     return {names[d] for d in r.named_documents(question)}
 
 
