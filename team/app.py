@@ -42,11 +42,13 @@ def create_app(settings: ServerSettings, engine: Any = None) -> FastAPI:
         pool.close()
         raise
     engine = engine or Engine()
+    engine.db = settings.db
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.ingest.close()
+        engine.close()
         pool.close()
 
     app = FastAPI(title="docqa-server", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

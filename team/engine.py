@@ -1,26 +1,30 @@
 """The engine behind the routes: the same retrieval and quoting as a laptop's library,
 over one matter of the PostgreSQL store, inside the request's transaction.
 
-A :class:`rag.store.postgres.PostgresStore` is made per request around the transaction's
-connection (row-level security already set to the user), so the store reads nothing the
-user may not. The embedder is loaded once and shared; encoding is serialised (two cores
+A :class:`rag.store.postgres.store.PostgresStore` is kept per (matter, user) on a connection
+of its own; it runs each read in its own transaction as that user, so row-level security
+applies to every query it makes. The routes reach it only through the gate
+(team/access.py), which checks membership in the request's own transaction. The embedder is loaded once and shared; encoding is serialised (two cores
 run one encode faster than two at once).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from rag.ask.quotes import QuotePicker
+from rag.ask.quotes import QuotePicker, topic_words
 from rag.ask.retrieval import HybridRetriever, RetrievalConfig
 from rag.library_questions import Gate as AnswerGate
 from rag.protocols import Embedder
 from rag.types import Passage, Quote
 from team.access import MatterSession
+from team.db import DbConfig
 
 
 class SerialEmbedder:
@@ -41,8 +45,18 @@ class SerialEmbedder:
             return self.inner.embed_query(text)
 
 
+class _Worker:
+    """One matter as one user: a connection of its own, the store and the retriever over
+    it (their caches, e.g. the document finder's profiles, kept between requests)."""
+
+    def __init__(self, conn: Any, store: Any, retriever: HybridRetriever) -> None:
+        self.conn, self.store, self.retriever = conn, store, retriever
+        self.lock = threading.Lock()
+
+
 class Engine:
-    def __init__(self, embedder: Embedder | None = None, retrieval: RetrievalConfig | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None, retrieval: RetrievalConfig | None = None,
+                 max_workers: int = 64) -> None:
         if embedder is None:
             from rag.models.embedder import SentenceTransformerEmbedder
 
@@ -52,43 +66,74 @@ class Engine:
         self.embedder = embedder if isinstance(embedder, SerialEmbedder) else SerialEmbedder(embedder)
         self.retrieval = retrieval or RetrievalConfig()
         self.answer_gate = AnswerGate()
+        self.max_workers = max_workers
+        self.db: DbConfig | None = None  # set by create_app: the application role's settings
+        self._workers: OrderedDict[tuple[int, int], _Worker] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def open_store(self, db: Any, matter_id: int) -> Any:
-        """The store of one matter over ``db``, a connection in a transaction as the user."""
+    def open_store(self, conn: Any, matter_id: int, user_id: int) -> Any:
+        """A matter's store as a user, over ``conn`` (the store runs its own transactions,
+        each as that user: row-level security applies to every one)."""
         from rag.store.postgres.store import PostgresStore
 
-        return PostgresStore(db, matter_id)
+        return PostgresStore(conn, matter_id, user_id)
 
-    def store(self, s: MatterSession) -> Any:
-        return self.open_store(s.db, s.matter_id)
+    @contextmanager
+    def worker(self, s: MatterSession) -> Iterator[_Worker]:
+        """The matter's store and retriever for this user, used by one request at a time.
+        Only ever reached through the gate (the session proves membership was checked in
+        this request); a worker that failed is dropped with its connection."""
+        key = (s.matter_id, s.user.id)
+        with self._lock:
+            w = self._workers.pop(key, None)
+            if w is not None:
+                self._workers[key] = w
+        if w is None:
+            assert self.db is not None, "Engine.db is set by create_app"
+            conn = self.db.connect()
+            store = self.open_store(conn, s.matter_id, s.user.id)
+            w = _Worker(conn, store, HybridRetriever(store, self.embedder, self.retrieval))
+            with self._lock:
+                self._workers[key] = w
+                while len(self._workers) > self.max_workers:
+                    _close(self._workers.popitem(last=False)[1])
+        with w.lock:
+            try:
+                yield w
+            except Exception:
+                with self._lock:
+                    if self._workers.get(key) is w:
+                        del self._workers[key]
+                _close(w)
+                raise
 
-    def _retriever(self, store: Any) -> HybridRetriever:
-        return HybridRetriever(store, self.embedder, self.retrieval)
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = list(self._workers.values()), OrderedDict()
+        for w in workers:
+            _close(w)
 
     def search(self, s: MatterSession, query: str, k: int, documents: Sequence[int] | None = None) -> list[Passage]:
-        return self._retriever(self.store(s)).search(query, k, documents)
+        with self.worker(s) as w:
+            return w.retriever.search(query, k, documents)
 
     def quotes(self, s: MatterSession, question: str, k: int,
                documents: Sequence[int] | None = None) -> tuple[list[Quote], list[Passage]]:
         """The quotes ``docqa ask`` shows first (rag/library_questions.py: quotes_first),
         and the passages they come from; no quotes when the matter does not answer it."""
-        store = self.store(s)
-        retriever = self._retriever(store)
-        passages = retriever.search(question, k, documents)
-        if not passages:
-            return [], []
-        picker = QuotePicker(self.embedder, store.page_text)
-        named, rest = retriever.find_documents(question)
-        focus = rest if named and rest.strip() else question
-        picked, rel = picker.pick(focus, passages)
-        if focus != question:
-            whole = picker.pick(question, passages)
-            if whole[1].score > rel.score:
-                picked, rel = whole
-        from rag.ask.quotes import topic_words
-
-        known = getattr(store, "unknown_words", None)
-        unknown = known(topic_words(focus)) if known is not None else []
+        with self.worker(s) as w:
+            passages = w.retriever.search(question, k, documents)
+            if not passages:
+                return [], []
+            picker = QuotePicker(self.embedder, w.store.page_text)
+            named, rest = w.retriever.find_documents(question)
+            focus = rest if named and rest.strip() else question
+            picked, rel = picker.pick(focus, passages)
+            if focus != question:
+                whole = picker.pick(question, passages)
+                if whole[1].score > rel.score:
+                    picked, rel = whole
+            unknown = w.store.unknown_words(topic_words(focus))
         return (picked if self.answer_gate.admits(rel, unknown) else []), passages
 
     def documents(self, s: MatterSession) -> list[dict[str, Any]]:
@@ -101,3 +146,10 @@ class Engine:
         rows = s.db.run("SELECT text FROM pages WHERE matter_id = :m AND doc_id = :d AND number = :n",
                         m=s.matter_id, d=doc_id, n=number)
         return str(rows[0][0]) if rows else None
+
+
+def _close(w: _Worker) -> None:
+    try:
+        w.conn.close()
+    except Exception:
+        pass

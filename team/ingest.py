@@ -136,10 +136,13 @@ class IngestQueue:
             job.done = i + len(batch)
         vectors = np.concatenate(parts)
         job.state = "writing"
-        with self.pool.transaction(job.user.id) as db:
-            store = self.engine.open_store(db, job.matter_id)
+        # The store writes the document in a transaction of its own as the user (row-level
+        # security checks the matter once more); its audit row follows in another.
+        with self.pool.connection() as conn:
+            store = self.engine.open_store(conn, job.matter_id, job.user.id)
             doc_id, ids = store.add_document(path=job.name, name=job.name, sha256=hashlib.sha256(data).hexdigest(),
                                              size=len(data), parsed=parsed, chunks=chunks, vectors=vectors)
+        with self.pool.transaction(job.user.id) as db:
             audit.record(db, job.user.name, "ingest", matter=job.matter, passage_ids=ids[:1000],
                          file=job.name, doc_id=doc_id, passages=len(ids))
         job.doc_id, job.passages, job.state = doc_id, len(ids), "done"
