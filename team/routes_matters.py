@@ -34,7 +34,7 @@ def _engine(request: Request) -> Any:
 
 
 def _k(request: Request, k: int) -> int:
-    return min(k, request.app.state.settings.max_k)
+    return min(k, int(request.app.state.settings.max_k))
 
 
 def _passage(p: Any) -> dict[str, Any]:
