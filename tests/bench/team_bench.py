@@ -5,7 +5,7 @@ users asking at once, against the single-user SQLite store on the same data.
         [--passages 100000] [--matters 50] [--users 20] [--questions 20]
 
 It starts its own PostgreSQL (tests/helpers/postgres.py) and docqa-server (uvicorn on
-loopback, in this process), loads synthetic passages into ``--matters`` matters (their
+loopback, in a process of its own), loads synthetic passages into ``--matters`` matters (their
 vectors are random unit vectors unless ``--embed``: embedding 100,000 passages takes
 longer than the rest of the bench on two cores; the questions are embedded for real, so
 every search does the real work), makes ``--users`` users each a member of one matter,
@@ -23,10 +23,13 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +211,39 @@ def ingest_rate(url: str, name: str, matter: str, files: int) -> tuple[float, in
         return passages / (time.perf_counter() - t), passages
 
 
+@contextmanager
+def server_process(app_db, users: int) -> Iterator[str]:
+    """``docqa-server serve`` in a process of its own, as the application role: the
+    simulated users in this process do not share its interpreter lock."""
+    import httpx
+
+    from tests.helpers.team_server import free_port
+
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "team.cli", "serve", "--db", app_db.database, "--db-socket",
+                             app_db.unix_sock, "--db-user", app_db.user, "--port", str(port),
+                             "--pool", str(users + 4)], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"docqa-server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("docqa-server did not start")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
 def pct(xs: list[float], q: float) -> float:
     return statistics.quantiles(xs, n=100)[int(q) - 1] if len(xs) > 1 else (xs[0] if xs else 0.0)
 
@@ -226,11 +262,8 @@ def main() -> int:
 
     from rag.models.embedder import SentenceTransformerEmbedder
     from team import admin
-    from team.app import create_app
-    from team.engine import Engine
-    from team.settings import ServerSettings
     from tests.helpers.postgres import running_postgres
-    from tests.helpers.team_server import admin_tx, make_team_db, serving
+    from tests.helpers.team_server import admin_tx, make_team_db
 
     embedder = SentenceTransformerEmbedder()
     embedder.warm_up()
@@ -247,9 +280,7 @@ def main() -> int:
                 admin.member_add(db, f"matter-{m:02d}", f"user{u:02d}")
                 users.append((f"user{u:02d}", f"matter-{m:02d}",
                               int(db.run("SELECT id FROM matters WHERE name = :n", n=f"matter-{m:02d}")[0][0])))
-        app = create_app(ServerSettings(db=app_db, pool_size=args.users + 4),
-                         Engine(embedder, max_workers=args.users * 2))
-        with serving(app) as url:
+        with server_process(app_db, args.users) as url:
             ask_concurrently(url, users[:2], 2, owners)  # warm: the lexicon, the first connections
             t = time.perf_counter()
             lat, errors, cross = ask_concurrently(url, users, args.questions, owners)
