@@ -65,12 +65,16 @@ def _literal(text: str) -> str:
 
 
 def user_add(db: Any, name: str, password: str, auditor: bool = False) -> int:
+    if db.run("SELECT 1 FROM team_users WHERE name = :n", n=name):
+        raise ValueError(f"a user called {name!r} exists already")
     uid = add_user(db, name, password, auditor)
     audit.record(db, ADMIN, "user add", user=name, auditor=auditor)
     return uid
 
 
 def matter_add(db: Any, name: str) -> int:
+    if db.run("SELECT 1 FROM matters WHERE name = :n", n=name):
+        raise ValueError(f"a matter called {name!r} exists already")
     from rag.store.postgres.schema import create_matter
 
     mid = create_matter(db, name)
