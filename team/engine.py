@@ -136,6 +136,29 @@ class Engine:
             unknown = w.store.unknown_words(topic_words(focus))
         return (picked if self.answer_gate.admits(rel, unknown) else []), passages
 
+    def review(self, s: MatterSession, columns: Sequence[str], documents: Sequence[int] | None
+               ) -> tuple[list[dict[str, Any]], list[int]]:
+        """A review grid (rag/ask/review): one cell per document and column, each a verified
+        quote or "not stated", as the desktop's Review view makes it over a local library.
+        Returns the rows and the passage ids its quotes come from."""
+        from rag.ask.quotes import QuoteConfig
+        from rag.ask.review.cells import CachingEmbedder, CellMaker
+        from rag.ask.review.columns import Column
+
+        cols = [Column.parse(c) for c in columns]
+        docs = {d["id"]: d["name"] for d in self.documents(s) if d["status"] == "ready"}
+        chosen = [d for d in (documents if documents is not None else docs) if d in docs]
+        rows, shown = [], []
+        with self.worker(s) as w:
+            emb = CachingEmbedder(self.embedder)
+            maker = CellMaker(HybridRetriever(w.store, emb, self.retrieval),
+                              QuotePicker(emb, w.store.page_text, QuoteConfig(embed_max=0)), emb)
+            for d in chosen:
+                cells = [maker.cell(d, c) for c in cols]
+                shown += [q.passage.chunk_id for c in cells for q in c.quotes]
+                rows.append({"doc_id": d, "file": docs[d], "cells": [c.to_json(docs[d]) for c in cells]})
+        return rows, sorted(set(shown))
+
     def documents(self, s: MatterSession) -> list[dict[str, Any]]:
         rows = s.db.run("SELECT id, name, kind, pages, status, error, parent_id FROM documents "
                         "WHERE matter_id = :m ORDER BY name, id", m=s.matter_id)

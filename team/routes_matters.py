@@ -69,6 +69,26 @@ def quotes(matter: str, body: Search, user: CurrentUser, request: Request) -> di
                 "passages": [_passage(p) for p in passages]}
 
 
+class Review(BaseModel):
+    columns: list[str] = Field(min_length=1, max_length=20)  # "NAME=QUESTION" or a bare question
+    documents: list[int] | None = Field(default=None, max_length=200)
+
+
+MAX_CELLS = 400  # a grid computed in one request: larger ones belong to a job
+
+
+@router.post("/review")
+def review(matter: str, body: Review, user: CurrentUser, request: Request) -> dict[str, Any]:
+    with gate(request).matter(user, matter, "review") as s:
+        engine = _engine(request)
+        n_docs = len(body.documents) if body.documents is not None else len(engine.documents(s))
+        if n_docs * len(body.columns) > MAX_CELLS:
+            raise HTTPException(413, f"at most {MAX_CELLS} cells in one request: choose fewer documents")
+        rows, shown = engine.review(s, body.columns, body.documents)
+        s.audit(shown, columns=len(body.columns), documents=len(rows))
+        return {"matter": matter, "rows": rows}
+
+
 @router.get("/documents/{doc_id}/pages/{page}")
 def page(matter: str, doc_id: int, page: int, user: CurrentUser, request: Request) -> dict[str, Any]:
     with gate(request).matter(user, matter, "page") as s:

@@ -83,6 +83,8 @@ def _call(client, method: str, path: str, matter: str, doc_id: int):
     assert not re.search(r"\{\w+\}", url), f"a route parameter this test does not fill: {url}"
     if method == "POST" and url.endswith("/documents"):
         return client.post(url, params={"name": "planted.txt"}, content=b"planted text")
+    if method == "POST" and url.endswith("/review"):
+        return client.post(url, json={"columns": ["Governing law=What is the governing law?"]})
     if method == "POST":
         return client.post(url, json={"query": "governing law Delaware", "k": 8})
     return client.request(method, url)
@@ -91,7 +93,7 @@ def _call(client, method: str, path: str, matter: str, doc_id: int):
 def test_every_matter_route_refuses_an_outsider_and_audits_it(team, world):
     docs, _ = world
     routes = _matter_routes(team.app)
-    assert len(routes) >= 7  # documents, search, quotes, page, export, audit, upload, ingest progress
+    assert len(routes) >= 9  # documents, search, quotes, page, export, review, audit, upload, ingest progress
     with team.client("bob") as bob:
         for method, path in routes:
             before = len(team.audit_rows(user_name="bob", matter="acme", outcome="denied"))
@@ -161,8 +163,13 @@ def test_quotes_page_and_export_for_a_member(team, world):
         assert len(csv.text.strip().splitlines()) == 4
         listing = alice.get("/matters/acme/documents").json()["documents"]
         assert [d["name"] for d in listing] == ["acme-contract.txt"]
+        grid = alice.post("/matters/acme/review", json={"columns": ["Governing law=What is the governing law?"]})
+        assert grid.status_code == 200, grid.text
+        (row,) = grid.json()["rows"]
+        assert row["file"] == "acme-contract.txt" and "Delaware" in row["cells"][0]["answer"] + str(
+            row["cells"][0]["quotes"])
     actions = {r[2] for r in team.audit_rows(user_name="alice", matter="acme")}
-    assert {"quotes", "page", "export", "documents", "search"} <= actions
+    assert {"quotes", "page", "export", "documents", "search", "review"} <= actions
 
 
 def test_the_audit_report_is_for_the_matters_auditors(team, world):
