@@ -80,12 +80,19 @@ def keyword_candidates(conn: Any, matter_id: int, query: str, k: int, doc_ids: S
         args["ws"] = words
         # BM25's idf, never below a small floor: a word in most passages still counts a little.
         args["idf"] = [max(math.log(1 + (n - counts[w] + 0.5) / (counts[w] + 0.5)), 1e-3) for w in words]
+        args["orq"] = " | ".join(words)
+        # Under row-level security the planner may not run a non-LEAKPROOF operator such as
+        # @@ inside the GIN index before the policy's filter, so every passage of the matter
+        # is tested: once here, with the OR of the words, and each word only on those hits
+        # (joining the words to the passages tested every passage once per word: 98 ms
+        # against 37 ms on cuad-dev's 5,730 passages).
         rows = conn.run(
-            "WITH q AS (SELECT to_tsquery('english', u.w) AS tq, u.idf FROM"
-            " unnest(CAST(:ws AS text[]), CAST(:idf AS float8[])) AS u(w, idf))"
-            " SELECT p.id, sum(q.idf * ts_rank_cd(CAST(:wts AS real[]), p.tsv, q.tq, :norm)) AS s"
-            f" FROM q JOIN passages p ON p.tsv @@ q.tq WHERE {where}"
-            " GROUP BY p.id ORDER BY s DESC, p.id LIMIT :k", **args)
+            "WITH q AS MATERIALIZED (SELECT to_tsquery('english', u.w) AS tq, u.idf FROM"
+            " unnest(CAST(:ws AS text[]), CAST(:idf AS float8[])) AS u(w, idf)),"
+            f" hits AS MATERIALIZED (SELECT p.id, p.tsv FROM passages p WHERE {where}"
+            " AND p.tsv @@ to_tsquery('english', :orq))"
+            " SELECT h.id, (SELECT sum(q.idf * ts_rank_cd(CAST(:wts AS real[]), h.tsv, q.tq, :norm)) FROM q"
+            " WHERE h.tsv @@ q.tq) AS s FROM hits h ORDER BY s DESC, h.id LIMIT :k", **args)
     else:
         args["q"] = " | ".join(words)
         rows = conn.run(

@@ -231,7 +231,9 @@ class PostgresStore:
             return int(conn.run("SELECT count(*) FROM passages WHERE matter_id=:m", m=self.matter_id)[0][0])
 
     def embeddings(self, doc_id: int | None = None) -> Iterator[tuple[list[int], list[int], np.ndarray]]:
-        sql = "SELECT id, doc_id, CAST(embedding AS real[]) FROM passages WHERE matter_id=:m"
+        # As text, parsed by numpy: pg8000 parses a real[] one Python float at a time
+        # (0.17 s for one document's 46 vectors, against 4 ms).
+        sql = "SELECT id, doc_id, CAST(embedding AS text) FROM passages WHERE matter_id=:m"
         args: dict[str, Any] = {"m": self.matter_id}
         if doc_id is not None:
             sql += " AND doc_id=:d"
@@ -240,8 +242,8 @@ class PostgresStore:
             rows = conn.run(sql + " ORDER BY id", **args)
         for i in range(0, len(rows), 1000):
             part = rows[i : i + 1000]
-            yield ([int(r[0]) for r in part], [int(r[1]) for r in part],
-                   np.asarray([r[2] for r in part], dtype=np.float32))
+            flat = np.array(",".join(str(r[2])[1:-1] for r in part).split(","), dtype=np.float32)
+            yield [int(r[0]) for r in part], [int(r[1]) for r in part], flat.reshape(len(part), -1)
 
     def keyword_search(
         self, query: str, k: int, doc_ids: Sequence[int] | None = None, common_share: float = 1.0
