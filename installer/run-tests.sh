@@ -4,6 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 installer/setup-venv.sh test
 export QT_QPA_PLATFORM=offscreen
-.venv/bin/ruff check rag desktop tests
-.venv/bin/mypy rag desktop
+.venv/bin/ruff check rag desktop team tests
+.venv/bin/mypy rag desktop team
 exec .venv/bin/python -m pytest "$@"

@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--library", type=Path, default=None, help="library folder (default: %(default)s → user data dir)")
     ap.add_argument("--wait", type=seconds, default=600.0, metavar="SECONDS",
                     help="how long to wait for another docqa updating the same library (default: 600)")
+    ap.add_argument("--matter", metavar="NAME", help="search or ask this matter on the team server (docqa connect)")
     sub = ap.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add files and folders (recursively) to the library")
@@ -84,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
 
     review_parser(sub)
     add_server(sub)
+    from rag.cli.team import add_parser as add_team
+
+    add_team(sub)
 
     p = sub.add_parser("key", help="where the library's key is kept")
     p.add_argument("store", choices=["passphrase", "keychain"],
@@ -151,6 +155,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    if args.matter:
+        from rag.cli.team import search
+
+        return search(args)
     if args.query is None and not args.batch:
         print("error: give a QUESTION or --batch FILE", file=sys.stderr)
         return EXIT_ERROR
@@ -183,6 +191,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if args.matter:
+        from rag.cli.team import ask as team_ask
+
+        return team_ask(args)
     from rag.cli.ask import ask
 
     return ask(args)
@@ -291,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
                 "search": cmd_search, "ask": cmd_ask, "rebuild-index": cmd_rebuild, "info": cmd_info,
                 "sync": cmd_sync, "privacy": cmd_privacy, "audit": cmd_audit, "key": cmd_key,
                 "review": cmd_review, "server": cmd_server}
+    from rag.cli.team import COMMANDS, run
+
+    handlers.update(dict.fromkeys(COMMANDS, run))
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -304,12 +319,13 @@ def main(argv: list[str] | None = None) -> int:
         from rag.store.keys import KeyUnavailable
         from rag.store.lock import LibraryBusy
         from rag.store.sealed import SealedError
+        from rag.team_client import TeamError
 
         err = explain(err, args.library or default_library())
 
         # ModelMissing covers a damaged bundled model: one line saying to reinstall.
         if isinstance(err, (LibraryError, LibraryBusy, OSError, KeyUnavailable, SealedError, ModelMissing,
-                            RemoteError, BadServer, *database_errors())):
+                            RemoteError, BadServer, TeamError, *database_errors())):
             print(f"error: {shown(str(err))}", file=sys.stderr)
             return EXIT_ERROR
         raise

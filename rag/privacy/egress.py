@@ -61,6 +61,7 @@ class _Guard:
     def __init__(self) -> None:
         self.installed = False
         self.allowed: Allowed | None = None
+        self.team: Allowed | None = None  # the team server (rag/team_client.py), besides the answer server
         self.attempts: list[Attempt] = []
         self.listeners: list[Callable[[Attempt], None]] = []
         self._lock = threading.Lock()
@@ -70,7 +71,7 @@ class _Guard:
         if event not in _GUARDED:
             return
         target = _target(event, args)
-        if target is None or _admitted(self.allowed, event, args):
+        if target is None or _admitted(self.allowed, event, args) or _admitted(self.team, event, args):
             return
         attempt = Attempt(time.time(), event, target)
         with self._lock:
@@ -180,6 +181,34 @@ def allow(host: str, port: int) -> Allowed:
     with _GUARD._lock:
         _GUARD.allowed = allowed
     return allowed
+
+
+def allow_team(host: str, port: int) -> Allowed:
+    """Admit the team server (docqa connect), alongside the answer server if one is
+    admitted: the two are separate allowances, each exactly one host and port, so a
+    change of answer server never opens or closes the way to the team server."""
+    name = _norm(host)
+    with _GUARD._lock:
+        _GUARD.team = Allowed(name, int(port), frozenset({name}))
+    try:
+        infos = socket.getaddrinfo(name, int(port), type=socket.SOCK_STREAM)
+    except OSError:
+        disallow_team()
+        raise
+    allowed = Allowed(name, int(port), frozenset({name} | {_norm(info[4][0]) for info in infos}))
+    with _GUARD._lock:
+        _GUARD.team = allowed
+    return allowed
+
+
+def disallow_team() -> None:
+    with _GUARD._lock:
+        _GUARD.team = None
+
+
+def team_allowed() -> Allowed | None:
+    with _GUARD._lock:
+        return _GUARD.team
 
 
 def disallow(host: str | None = None) -> None:

@@ -1,0 +1,178 @@
+"""The engine behind the routes: the same retrieval and quoting as a laptop's library,
+over one matter of the PostgreSQL store, inside the request's transaction.
+
+A :class:`rag.store.postgres.store.PostgresStore` is kept per (matter, user) on a connection
+of its own; it runs each read in its own transaction as that user, so row-level security
+applies to every query it makes. The routes reach it only through the gate
+(team/access.py), which checks membership in the request's own transaction. The embedder is loaded once and shared; encoding is serialised (two cores
+run one encode faster than two at once).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from rag.ask.quotes import QuotePicker, topic_words
+from rag.ask.retrieval import HybridRetriever, RetrievalConfig
+from rag.library_questions import Gate as AnswerGate
+from rag.protocols import Embedder
+from rag.types import Passage, Quote
+from team.access import MatterSession
+from team.db import DbConfig
+
+
+class SerialEmbedder:
+    """An embedder shared by the server's threads, one encode at a time."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.dimension = inner.dimension
+        self.name = inner.name
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed_query(text)
+
+
+class _Worker:
+    """One matter as one user: a connection of its own, the store and the retriever over
+    it (their caches, e.g. the document finder's profiles, kept between requests)."""
+
+    def __init__(self, conn: Any, store: Any, retriever: HybridRetriever) -> None:
+        self.conn, self.store, self.retriever = conn, store, retriever
+        self.lock = threading.Lock()
+
+
+class Engine:
+    def __init__(self, embedder: Embedder | None = None, retrieval: RetrievalConfig | None = None,
+                 max_workers: int = 64) -> None:
+        if embedder is None:
+            from rag.models.embedder import SentenceTransformerEmbedder
+
+            loaded = SentenceTransformerEmbedder()
+            loaded.warm_up()
+            embedder = loaded
+        self.embedder = embedder if isinstance(embedder, SerialEmbedder) else SerialEmbedder(embedder)
+        self.retrieval = retrieval or RetrievalConfig()
+        self.answer_gate = AnswerGate()
+        self.max_workers = max_workers
+        self.db: DbConfig | None = None  # set by create_app: the application role's settings
+        self._workers: OrderedDict[tuple[int, int], _Worker] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def open_store(self, conn: Any, matter_id: int, user_id: int) -> Any:
+        """A matter's store as a user, over ``conn`` (the store runs its own transactions,
+        each as that user: row-level security applies to every one)."""
+        from rag.store.postgres.store import PostgresStore
+
+        return PostgresStore(conn, matter_id, user_id)
+
+    @contextmanager
+    def worker(self, s: MatterSession) -> Iterator[_Worker]:
+        """The matter's store and retriever for this user, used by one request at a time.
+        Only ever reached through the gate (the session proves membership was checked in
+        this request); a worker that failed is dropped with its connection."""
+        key = (s.matter_id, s.user.id)
+        with self._lock:
+            w = self._workers.pop(key, None)
+            if w is not None:
+                self._workers[key] = w
+        if w is None:
+            assert self.db is not None, "Engine.db is set by create_app"
+            conn = self.db.connect()
+            store = self.open_store(conn, s.matter_id, s.user.id)
+            w = _Worker(conn, store, HybridRetriever(store, self.embedder, self.retrieval))
+            with self._lock:
+                self._workers[key] = w
+                while len(self._workers) > self.max_workers:
+                    _close(self._workers.popitem(last=False)[1])
+        with w.lock:
+            try:
+                yield w
+            except Exception:
+                with self._lock:
+                    if self._workers.get(key) is w:
+                        del self._workers[key]
+                _close(w)
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = list(self._workers.values()), OrderedDict()
+        for w in workers:
+            _close(w)
+
+    def search(self, s: MatterSession, query: str, k: int, documents: Sequence[int] | None = None) -> list[Passage]:
+        with self.worker(s) as w:
+            return w.retriever.search(query, k, documents)
+
+    def quotes(self, s: MatterSession, question: str, k: int,
+               documents: Sequence[int] | None = None) -> tuple[list[Quote], list[Passage]]:
+        """The quotes ``docqa ask`` shows first (rag/library_questions.py: quotes_first),
+        and the passages they come from; no quotes when the matter does not answer it."""
+        with self.worker(s) as w:
+            passages = w.retriever.search(question, k, documents)
+            if not passages:
+                return [], []
+            picker = QuotePicker(self.embedder, w.store.page_text)
+            named, rest = w.retriever.find_documents(question)
+            focus = rest if named and rest.strip() else question
+            picked, rel = picker.pick(focus, passages)
+            if focus != question:
+                whole = picker.pick(question, passages)
+                if whole[1].score > rel.score:
+                    picked, rel = whole
+            unknown = w.store.unknown_words(topic_words(focus))
+        return (picked if self.answer_gate.admits(rel, unknown) else []), passages
+
+    def review(self, s: MatterSession, columns: Sequence[str], documents: Sequence[int] | None
+               ) -> tuple[list[dict[str, Any]], list[int]]:
+        """A review grid (rag/ask/review): one cell per document and column, each a verified
+        quote or "not stated", as the desktop's Review view makes it over a local library.
+        Returns the rows and the passage ids its quotes come from."""
+        from rag.ask.quotes import QuoteConfig
+        from rag.ask.review.cells import CachingEmbedder, CellMaker
+        from rag.ask.review.columns import Column
+
+        cols = [Column.parse(c) for c in columns]
+        docs = {d["id"]: d["name"] for d in self.documents(s) if d["status"] == "ready"}
+        chosen = [d for d in (documents if documents is not None else docs) if d in docs]
+        rows, shown = [], []
+        with self.worker(s) as w:
+            emb = CachingEmbedder(self.embedder)
+            maker = CellMaker(HybridRetriever(w.store, emb, self.retrieval),
+                              QuotePicker(emb, w.store.page_text, QuoteConfig(embed_max=0)), emb)
+            for d in chosen:
+                cells = [maker.cell(d, c) for c in cols]
+                shown += [q.passage.chunk_id for c in cells for q in c.quotes]
+                rows.append({"doc_id": d, "file": docs[d], "cells": [c.to_json(docs[d]) for c in cells]})
+        return rows, sorted(set(shown))
+
+    def documents(self, s: MatterSession) -> list[dict[str, Any]]:
+        rows = s.db.run("SELECT id, name, kind, pages, status, error, parent_id FROM documents "
+                        "WHERE matter_id = :m ORDER BY name, id", m=s.matter_id)
+        return [{"id": int(r[0]), "name": r[1], "kind": r[2], "pages": int(r[3]), "status": r[4],
+                 "error": r[5], "parent_id": r[6]} for r in rows]
+
+    def page(self, s: MatterSession, doc_id: int, number: int) -> str | None:
+        rows = s.db.run("SELECT text FROM pages WHERE matter_id = :m AND doc_id = :d AND number = :n",
+                        m=s.matter_id, d=doc_id, n=number)
+        return str(rows[0][0]) if rows else None
+
+
+def _close(w: _Worker) -> None:
+    try:
+        w.conn.close()
+    except Exception:
+        pass

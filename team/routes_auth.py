@@ -1,0 +1,70 @@
+"""Signing in and out, and the matters a user may open."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from team import audit
+from team.access import Gate, bearer, my_matters
+from team.accounts import User, check_password, issue_token, revoke_token
+
+router = APIRouter()
+
+
+def gate(request: Request) -> Gate:
+    g: Gate = request.app.state.gate
+    return g
+
+
+def current_user(request: Request) -> User:
+    """Every route but login declares this: no token, no answer."""
+    return gate(request).user(request)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+class Login(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+@router.post("/login")
+def login(body: Login, request: Request) -> dict[str, object]:
+    g = gate(request)
+    with g.pool.transaction() as db:
+        user = check_password(db, body.name, body.password)
+        if user is None:
+            audit.record(db, body.name, "login", outcome="denied")
+        else:
+            token, expires = issue_token(db, user, g.policy)
+            audit.record(db, user.name, "login")
+    if user is None:
+        raise HTTPException(401, "wrong name or password")
+    return {"token": token, "user": user.name, "expires": expires.isoformat(),
+            "idle_minutes": int(g.policy.idle.total_seconds() // 60)}
+
+
+@router.post("/logout")
+def logout(user: CurrentUser, request: Request) -> dict[str, bool]:
+    token = bearer(request)
+    with gate(request).pool.transaction() as db:
+        if token:
+            revoke_token(db, token)
+        audit.record(db, user.name, "logout")
+    return {"ok": True}
+
+
+@router.get("/me")
+def me(user: CurrentUser) -> dict[str, object]:
+    return {"user": user.name, "auditor": user.auditor}
+
+
+@router.get("/matters")
+def matters(user: CurrentUser, request: Request) -> dict[str, list[str]]:
+    """Only the user's own matters: no one learns the names of the others."""
+    with gate(request).pool.transaction(user.id) as db:
+        return {"matters": my_matters(db, user.id)}

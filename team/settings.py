@@ -1,0 +1,20 @@
+"""The server's settings, in one typed object made by the CLI (or a test) and passed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from team.accounts import TokenPolicy
+from team.db import DbConfig
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    db: DbConfig  # as the application role: never the owner (team/guard.py checks)
+    tokens: TokenPolicy = field(default_factory=TokenPolicy)
+    pool_size: int = 16  # database connections; requests beyond wait for one
+    max_k: int = 50  # most passages one search returns
+    max_upload: int = 200 * 1024 * 1024  # bytes per uploaded file
+    upload_dir: Path | None = None  # where uploads wait for their parser (a private temp folder if None)
+    ingest_workers: int = 1  # parser processes; each file is parsed in one (rag/ingest/parsing/isolated.py)
