@@ -299,6 +299,9 @@ class SourceViewer(QWidget):
             text, start, end = source.text, 0, len(source.text)
         self.page_count = 0
         self.current_page = source.page
+        # setPlainText writes in the cursor's current format, which after a highlight is the
+        # highlight: without this reset the next page came up highlighted whole.
+        self.text_view.setCurrentCharFormat(QTextCharFormat())
         self.text_view.setPlainText(text)
 
         def utf16(i: int) -> int:  # QTextDocument counts UTF-16 code units

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QTextCursor
 
 from desktop.chat_store import SourceRef
 from desktop.viewer import SourceViewer, locate_passage
@@ -176,3 +177,24 @@ def test_sources_list_names_an_attachment_once() -> None:
         "matter/mail.eml › lease.pdf, page 1"
     assert _where("billing.xlsx", "sheet Invoices, rows 2–14") == "billing.xlsx, sheet Invoices, rows 2–14"
     assert _where("nda.pdf", "page 2") == "nda.pdf, page 2"
+
+
+def test_a_second_text_source_highlights_its_own_range_only(qtbot) -> None:
+    """setPlainText writes with the cursor's current format: after a first highlight, the
+    whole next page came up highlighted (seen on a medical report's allergies quote)."""
+    page = "HISTORY: Long history.\n\nALLERGIES: He is allergic to Penicillin.\n\nPLAN: Follow up."
+    viewer = SourceViewer(lambda _doc, _page: page)
+    qtbot.addWidget(viewer)
+    start = page.index("ALLERGIES")
+    end = page.index("\n\nPLAN")
+    for _ in range(2):  # the first time, and after a highlight
+        viewer.show_source(SourceRef(1, "note.docx", 1, start, end, page[start:end], 1, "/nowhere/note.docx"))
+        doc = viewer.text_view.document()
+
+        def background(i: int) -> bool:
+            cursor = QTextCursor(doc)
+            cursor.setPosition(i + 1)  # the format of the character before the position
+            return cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
+
+        assert background(start) and background(end - 1)
+        assert not background(0) and not background(len(page) - 1)
