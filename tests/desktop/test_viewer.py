@@ -189,10 +189,8 @@ def test_a_second_text_source_highlights_its_own_range_only(qtbot) -> None:
     end = page.index("\n\nPLAN")
     for _ in range(2):  # the first time, and after a highlight
         viewer.show_source(SourceRef(1, "note.docx", 1, start, end, page[start:end], 1, "/nowhere/note.docx"))
-        doc = viewer.text_view.document()
-
         def background(i: int) -> bool:
-            cursor = QTextCursor(doc)
+            cursor = QTextCursor(viewer.text_view.document())
             cursor.setPosition(i + 1)  # the format of the character before the position
             return cursor.charFormat().background().style() != Qt.BrushStyle.NoBrush
 
