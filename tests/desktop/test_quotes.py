@@ -62,7 +62,7 @@ class FakeEngine:
         self.runner = runner
         self.answer = answer
 
-    def ask(self, library: str, question: str, k: int):
+    def ask(self, library: str, question: str, k: int, documents=None):
         def work(ctx: JobContext) -> Answer:
             ctx.progress(list(self.answer.quotes))
             for word in self.answer.text.split(" "):
