@@ -37,7 +37,14 @@ from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.bench.cuad_eval import DEFAULT_CORPUS, ensure_library, index_hash, score, score_budget
+from tests.bench.cuad_eval import (
+    DEFAULT_CORPUS,
+    ensure_library,
+    index_hash,
+    score,
+    score_budget,
+    search_in_process,
+)
 from tests.bench.phrasings import PHRASINGS, phrased_tests
 
 APP_ROLE = "docqa_app"
@@ -73,17 +80,6 @@ def copy_library(library: Any, store: Any) -> int:
             parent_id=new_id.get(d.parent) if d.parent else None)
         copied += len(chunks)
     return copied
-
-
-def run(retriever: Any, tests: list[dict[str, Any]], k: int) -> tuple[list[list[dict[str, Any]]], list[float]]:
-    retriever.search(tests[0]["query"], k)  # warm up the model and the caches
-    results, times = [], []
-    for t in tests:
-        t0 = time.perf_counter()
-        ps = retriever.search(t["query"], k)
-        times.append(time.perf_counter() - t0)
-        results.append([p.to_json() for p in ps])
-    return results, times
 
 
 def metrics(tests: list[dict[str, Any]], res: list[list[dict[str, Any]]], times: list[float]) -> str:
@@ -160,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'phrasing':12}{'n':>5} | {cols} | {cols} | top-8")
         for ph in phrasings:
             pt = phrased_tests(tests, ph)
-            a, ta = run(library.retriever, pt, args.k)
-            b, tb = run(pg_retriever, pt, args.k)
+            a, ta = search_in_process(library.retriever, pt, args.k)
+            b, tb = search_in_process(pg_retriever, pt, args.k)
             print(f"{ph:12}{len(pt):5d} | {metrics(pt, a, ta)} | {metrics(pt, b, tb)} | {shared_top(a, b):5.2f}",
                   flush=True)
         conn.close()

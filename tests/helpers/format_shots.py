@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl
@@ -84,25 +85,26 @@ class Shots(SmokeRun):
                                         self._shoot()))
 
 
-def main() -> int:
-    out = Path(sys.argv[1]).resolve()
+def run_shots(make_run: Callable[[object, Path, Path], SmokeRun], fill: Callable[[Path], None], out: Path,
+              model: str, threads: int = 1, timeout_ms: int = 400_000) -> int:
+    """Start the real app in a throw-away home, let ``fill`` make the folder to drop, and
+    drive it with ``make_run(desktop, folder, out)`` until it exits; 1 with the reason on failure."""
     out.mkdir(parents=True, exist_ok=True)
-    model = sys.argv[2]
     with tempfile.TemporaryDirectory(prefix="docqa-shots-") as home:
         os.environ["DOCQA_HOME"] = home
         folder = Path(home) / "matter"
-        make_matter(folder)
+        fill(folder)
         from desktop.app import DesktopApp, make_qapplication
         from desktop.settings import Settings
 
         app = make_qapplication([sys.argv[0]])
-        settings = Settings(model_path=model, first_run_done=True, threads=1)
+        settings = Settings(model_path=model, first_run_done=True, threads=threads)
         desktop = DesktopApp(app, data_dir=Path(home), settings=settings)
         desktop.window.resize(1500, 950)
         desktop.window.show()
-        run = Shots(desktop, folder, out)
+        run = make_run(desktop, folder, out)
         QTimer.singleShot(0, run.start)
-        QTimer.singleShot(400_000, lambda: run.fail("timed out"))
+        QTimer.singleShot(timeout_ms, lambda: run.fail("timed out"))
         app.exec()
         desktop.shutdown()
         if run.error:
@@ -110,6 +112,10 @@ def main() -> int:
             return 1
         print(f"shots: saved in {out}")
         return 0
+
+
+def main() -> int:
+    return run_shots(Shots, make_matter, Path(sys.argv[1]).resolve(), sys.argv[2])
 
 
 if __name__ == "__main__":

@@ -12,10 +12,8 @@ not from the report the question names: another patient's report must not answer
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.chat_store import Exchange
 from desktop.smoke import SmokeRun, drop_files
 from rag.types import IngestReport
+from tests.helpers.format_shots import run_shots
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "medical-dev" / "docx"
 REPORTS = ["001 Laparoscopic Gastric Bypass Consult - 2.docx", "002 Laparoscopic Gastric Bypass Consult - 1.docx",
@@ -100,34 +99,15 @@ class Shots(SmokeRun):
             QApplication.instance().exit(0)  # type: ignore[union-attr]
 
 
-def main() -> int:
-    out = Path(sys.argv[1]).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    model = sys.argv[2] if len(sys.argv) > 2 else ""
-    with tempfile.TemporaryDirectory(prefix="docqa-shots-") as home:
-        os.environ["DOCQA_HOME"] = home
-        folder = Path(home) / "records"
-        folder.mkdir()
-        for name in REPORTS:
-            shutil.copy(CORPUS / name, folder / name)
-        from desktop.app import DesktopApp, make_qapplication
-        from desktop.settings import Settings
+def _copy_reports(folder: Path) -> None:
+    folder.mkdir()
+    for name in REPORTS:
+        shutil.copy(CORPUS / name, folder / name)
 
-        app = make_qapplication([sys.argv[0]])
-        settings = Settings(model_path=model, first_run_done=True, threads=2)
-        desktop = DesktopApp(app, data_dir=Path(home), settings=settings)
-        desktop.window.resize(1500, 950)
-        desktop.window.show()
-        run = Shots(desktop, folder, out)
-        QTimer.singleShot(0, run.start)
-        QTimer.singleShot(600_000, lambda: run.fail("timed out"))
-        app.exec()
-        desktop.shutdown()
-        if run.error:
-            print(f"shots: {run.error}", file=sys.stderr)
-            return 1
-        print(f"shots: saved in {out}")
-        return 0
+
+def main() -> int:
+    model = sys.argv[2] if len(sys.argv) > 2 else ""
+    return run_shots(Shots, _copy_reports, Path(sys.argv[1]).resolve(), model, threads=2, timeout_ms=600_000)
 
 
 if __name__ == "__main__":
