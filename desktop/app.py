@@ -25,12 +25,14 @@ from desktop.main_window import MainWindow
 from desktop.passphrase import passphrase_prompt
 from desktop.settings import SETTINGS_FILE, Settings, SettingsStore
 from desktop.settings_dialog import SettingsDialog, model_changed
+from desktop.team_session import TeamSession
 from desktop.theme import apply_theme, follow_system
 from desktop.ui_state import UiState
 from rag import paths
 from rag.models.defaults import verify_model
 from rag.protocols import Embedder
 from rag.store.keys import KeySource
+from rag.team.matter import is_team
 
 LOG_FILE = "docqa.log"
 
@@ -65,6 +67,12 @@ class DesktopApp:
         apply_theme(app, self.settings.theme)
         follow_system(app, lambda: self.settings.theme)
         self.window = MainWindow(self.engine, lambda: self.settings, ui_state, open_last=False)
+        # The team server's matters, listed beside the libraries once signed in (team.json
+        # and a token in the keychain: the same as `docqa connect` and `docqa login`).
+        self.team = TeamSession(self.runner, self.data_dir)
+        self.folders.team = self.team
+        self.window.set_team(self.team)
+        self.team.resume()
         # The window shows before the last library's index loads (seconds with chromadb).
         self.window.open_last_library()
         self.window.settings_requested.connect(self.open_settings)
@@ -117,10 +125,10 @@ class DesktopApp:
 
     def open_settings(self) -> None:
         name = self.window.library
+        lib = self.folders.local(name) if name and not is_team(name) else None  # a team matter's privacy is the server's
         dialog = SettingsDialog(self.settings, self.engine.model_state, self.window,
-                                library_root=self.folders.path(name) if name else None,
-                                library=self.folders.open(name) if name else None, runner=self.runner,
-                                server_dir=self.data_dir)
+                                library_root=self.folders.path(name) if lib else None,
+                                library=lib, runner=self.runner, server_dir=self.data_dir, team=self.team)
         server_changed = dialog.server.changed
         if dialog.exec():
             self.apply_settings(dialog.result_settings(), reload=server_changed)
@@ -136,6 +144,7 @@ class DesktopApp:
     def shutdown(self) -> None:
         self.save_settings()
         self.engine.shutdown()
+        self.team.close()
 
 
 def install_excepthook(log: Path, show: Callable[[str, int], None]) -> None:

@@ -222,14 +222,22 @@ class ChatStore:
 
     def __init__(self, library_root: Path, sealer: Sealer, *, read_only: bool = False) -> None:
         self.path = library_root / CHATS_FILE
-        self._sealer = sealer
+        self._sealer: Sealer | None = sealer
         self.read_only = read_only
         self.chats: list[Chat] = self._load()
         legacy = library_root / LEGACY_CHATS_FILE
         if legacy.exists() and not read_only:
             self._adopt(legacy)
 
+    @classmethod
+    def in_memory(cls) -> ChatStore:
+        """Chats kept for this session only (a team matter's: nothing of it on disk here)."""
+        store = cls.__new__(cls)
+        store.path, store._sealer, store.read_only, store.chats = Path(), None, True, []
+        return store
+
     def _load(self) -> list[Chat]:
+        assert self._sealer is not None  # only in_memory() has none, and it loads nothing
         try:
             data = json.loads(self._sealer.read(self.path).decode("utf-8"))
             return [Chat.from_json(c) for c in data.get("chats", [])]
@@ -280,7 +288,7 @@ class ChatStore:
         return chat
 
     def save(self) -> None:
-        if self.read_only or not self.path.parent.is_dir():
+        if self.read_only or self._sealer is None or not self.path.parent.is_dir():
             return  # read-only: kept in memory only; or the library was deleted meanwhile
         data = {"version": FORMAT_VERSION, "chats": [asdict(c) for c in self.chats]}
         self._sealer.write(self.path, json.dumps(data).encode("utf-8"))

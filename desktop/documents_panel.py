@@ -192,6 +192,8 @@ class DocumentsPanel(QWidget):
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.done)
         current = f" — {p.current}" if p.current else ""
+        if p.stage == "upload" and p.message:  # a team matter: the server parses and indexes
+            current += f": {p.message}"
         eta = self._eta.text()
         chunks = f", {p.chunks} passages indexed" if p.chunks else ""
         self._line = f"{p.done} of {p.total} files{chunks}{current}" + (f" · {eta}" if eta else "")

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from rag.library import Library, delete_library
 from rag.protocols import Embedder
 from rag.store.keys import KeySource
+from rag.team.client import TeamError
+from rag.team.matter import TeamMatter, is_team, matter_of
 
 _BAD_CHARS = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -34,6 +37,12 @@ def check_name(name: str) -> str:
     return name
 
 
+class TeamSessionLike(Protocol):
+    matters: list[str]
+
+    def open(self, matter: str) -> TeamMatter: ...
+
+
 class LibraryFolders:
     def __init__(self, root: Path, embedder: Embedder, keys: KeySource | None = None) -> None:
         self.root = root
@@ -44,12 +53,20 @@ class LibraryFolders:
         # and that another docqa is making the same library (heard at once, not after).
         self.on_note: Callable[[str, str], None] = lambda name, line: None
         self.on_wait: Callable[[str, str], None] = lambda name, line: None
+        # The team server's matters (desktop/team_session.py), named "team:MATTER" here.
+        self.team: TeamSessionLike | None = None
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
             return []
         return sorted((p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")),
                       key=str.casefold)
+
+    def exists(self, name: str) -> bool:
+        """A library of this computer, or a team matter the user may open now."""
+        if is_team(name):
+            return self.team is not None and matter_of(name) in self.team.matters
+        return name in self.names()
 
     def path(self, name: str) -> Path:
         return self.root / name
@@ -62,7 +79,15 @@ class LibraryFolders:
         target.mkdir(parents=True)
         return name
 
-    def open(self, name: str) -> Library:
+    def open(self, name: str) -> Library | TeamMatter:
+        """The library called ``name``, or the team matter for a ``team:`` name."""
+        if is_team(name):
+            if self.team is None:
+                raise TeamError("not signed in to the team server: Settings › Team", 401)
+            return self.team.open(matter_of(name))
+        return self.local(name)
+
+    def local(self, name: str) -> Library:
         lib = self._open.get(name)
         if lib is None:
             lib = Library(self.root / name, self.embedder, keys=self.keys,

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QToolBut
 from desktop.documents_panel import DocumentsPanel
 from desktop.jobs import one_line
 from rag.library import Library, LibraryError
+from rag.team.matter import TeamMatter
 
 TITLE = "docqa — private document Q&A"
 READ_ONLY = ("<b>Read-only library.</b> docqa may read this library's folder but not change it, so "
@@ -92,11 +93,12 @@ class LibraryNotices:
         self._tips = {a: a.toolTip() for a in write_actions}
         self.read_only = False
 
-    def show_library(self, lib: Library | None) -> None:
+    def show_library(self, lib: Library | TeamMatter | None) -> None:
         """The newly selected library (None: none, or it did not open)."""
         self.read_only = bool(lib is not None and lib.read_only)
         name = lib.name if lib is not None else ""
-        title = f"{name} — {TITLE}" if name else TITLE
+        shown = f"{lib.matter} (team matter on {lib.host})" if isinstance(lib, TeamMatter) else name
+        title = f"{shown} — {TITLE}" if name else TITLE
         self.window.setWindowTitle(f"{title} (read-only)" if self.read_only else title)
         reason = READ_ONLY_TIP if self.read_only else ""
         self.documents.set_read_only(reason)

@@ -1,8 +1,13 @@
-"""The list of libraries (matters) on the left: create, rename, delete."""
+"""The list of libraries (matters) on the left: create, rename, delete; below them, when
+the app is connected to a team server, the team matters the user may open (named
+``team:MATTER`` inside the app, shown by their own name under the server's)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -16,6 +21,12 @@ from PySide6.QtWidgets import (
 
 from desktop.libraries import LibraryFolders, LibraryNameError
 from desktop.widgets import button
+from rag.team.matter import is_team, team_name
+
+if TYPE_CHECKING:
+    from desktop.team_session import TeamSession
+
+NAME = Qt.ItemDataRole.UserRole  # the library's name in the app ("team:MATTER" for a team matter)
 
 
 class LibraryPanel(QWidget):
@@ -25,6 +36,7 @@ class LibraryPanel(QWidget):
     def __init__(self, folders: LibraryFolders, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folders = folders
+        self.team: TeamSession | None = None
         self.list = QListWidget()
         self.list.setAccessibleName("Libraries")
         self.list.currentItemChanged.connect(self._on_current_changed)
@@ -42,32 +54,61 @@ class LibraryPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
 
+    def set_team(self, team: TeamSession) -> None:
+        self.team = team
+        team.changed.connect(lambda: self.refresh())
+
     def current(self) -> str:
         item = self.list.currentItem()
-        return item.text() if item else ""
+        return str(item.data(NAME) or "") if item else ""
 
     def refresh(self, select: str | None = None) -> None:
         want = select if select is not None else self.current()
         self.list.blockSignals(True)
         self.list.clear()
         for name in self.folders.names():
-            QListWidgetItem(name, self.list)
+            QListWidgetItem(name, self.list).setData(NAME, name)
+        self._add_team()
         self.list.blockSignals(False)
-        matches = self.list.findItems(want, Qt.MatchFlag.MatchExactly) if want else []
-        row = self.list.row(matches[0]) if matches else (0 if self.list.count() else -1)
+        rows = [i for i in range(self.list.count()) if self.list.item(i).data(NAME)]
+        row = next((i for i in rows if want and self.list.item(i).data(NAME) == want), rows[0] if rows else -1)
         self.list.setCurrentRow(row)
         if row == -1:
             self.selected.emit("")
         self._update_buttons()
 
+    def _add_team(self) -> None:
+        """The team server's heading, then its matters (or why there are none)."""
+        team = self.team
+        if team is None or not team.config.url:
+            return
+        head = QListWidgetItem(f"Team · {team.host}", self.list)
+        head.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: shown plainly, never selected
+        font = QFont(head.font())
+        font.setBold(True)
+        head.setFont(font)
+        head.setToolTip(team.status())
+        if not team.signed_in:
+            note = QListWidgetItem("  " + (team.error or "signed out") + " · Settings › Team", self.list)
+            note.setFlags(Qt.ItemFlag.NoItemFlags)
+            note.setToolTip(team.status())
+            return
+        if not team.matters:
+            QListWidgetItem("  no matters yet", self.list).setFlags(Qt.ItemFlag.NoItemFlags)
+        for matter in team.matters:
+            item = QListWidgetItem(f"  {matter}", self.list)
+            item.setData(NAME, team_name(matter))
+            item.setToolTip(f"{matter}: a shared matter on {team.host} (nothing of it is kept on this computer)")
+
     def _update_buttons(self) -> None:
-        has = self.list.currentItem() is not None
-        self.rename_btn.setEnabled(has)
-        self.delete_btn.setEnabled(has)
+        name = self.current()
+        # A team matter is renamed and deleted on the server, by its administrator.
+        self.rename_btn.setEnabled(bool(name) and not is_team(name))
+        self.delete_btn.setEnabled(bool(name) and not is_team(name))
 
     def _on_current_changed(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
         self._update_buttons()
-        self.selected.emit(current.text() if current else "")
+        self.selected.emit(str(current.data(NAME) or "") if current else "")
 
     def create_library(self, name: str) -> str:
         name = self.folders.create(name)

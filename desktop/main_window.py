@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.chat_store import ChatStore
+from desktop.chat_store import ChatStore, SourceRef
 from desktop.chat_view import ChatPanel
 from desktop.documents_panel import DocumentsPanel
 from desktop.engine import Engine
@@ -33,6 +34,11 @@ from desktop.ui_state import UiState
 from desktop.viewer import SourceViewer
 from desktop.watch import FolderWatcher
 from desktop.window_menus import build_menus
+from rag.team.matter import TeamMatter, is_team
+
+if TYPE_CHECKING:
+    from desktop.team_link import TeamLink
+    from desktop.team_session import TeamSession
 
 DEFAULT_LIBRARY = "My documents"
 
@@ -57,6 +63,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self.ui_state = ui_state
         self.library = ""
+        self.team: TeamLink | None = None  # set_team: the team server's matters
         self._last_done = -1
         # Files dropped while an ingest runs wait here, in order, as (library, paths).
         self.queued: list[tuple[str, list[Path]]] = []
@@ -121,9 +128,9 @@ class MainWindow(QMainWindow):
         self.documents.add_requested.connect(self.choose_files)
         self.documents.remove_requested.connect(self.remove_documents)
         self.documents.cancel_requested.connect(self._drop_queue)
-        self.chat.citation_clicked.connect(self.viewer.show_source)
+        self.chat.citation_clicked.connect(self.show_source)
         self.chat.export_requested.connect(self.export_chat)
-        self.review.source_clicked.connect(self.viewer.show_source)
+        self.review.source_clicked.connect(self.show_source)
         self.review.ask_requested.connect(self.ask_about)
         self.documents.ask_requested.connect(self.ask_about)
         self.watcher = FolderWatcher(self)
@@ -189,10 +196,14 @@ class MainWindow(QMainWindow):
         if name:
             try:
                 lib = self.engine.folders.open(name)
-                store = ChatStore(self.engine.folders.path(name), lib.files, read_only=lib.read_only)
+                # A team matter's chats last the session: it has no copy on this computer.
+                store = (ChatStore.in_memory() if isinstance(lib, TeamMatter)
+                         else ChatStore(self.engine.folders.path(name), lib.files, read_only=lib.read_only))
             except Exception as err:  # noqa: BLE001 (damaged, locked, busy: said, and the app goes on)
                 self.notices.open_failed(name, err)
                 name, lib = "", None
+        if name != self.library:
+            self.viewer.clear()  # one matter's page never stays up beside another's chat
         self.library = name
         self._settings().last_library = name
         self.notices.show_library(lib)
@@ -200,7 +211,8 @@ class MainWindow(QMainWindow):
         self.chat.set_library(name, store)
         self.refresh_documents()
         self.review.set_library(name, self.read_only)
-        self.watcher.watch(self._settings().watched_folders if name and not self.read_only else [])
+        self.watcher.watch(self._settings().watched_folders if name and not self.read_only and not is_team(name)
+                           else [])
 
     @property
     def read_only(self) -> bool:
@@ -223,8 +235,23 @@ class MainWindow(QMainWindow):
             self.review.refresh_documents()
 
     def refresh_documents(self) -> None:
+        if self.team is not None and is_team(self.library):
+            self.team.refresh_documents(self.library)  # from the server, in the background
+            return
         docs = self.engine.folders.open(self.library).documents() if self.library else []
         self.documents.set_documents(docs)
+
+    def set_team(self, session: TeamSession) -> None:
+        from desktop.team_link import TeamLink
+
+        self.team = TeamLink(self, session)
+        self.libraries.set_team(session)
+
+    def show_source(self, source: SourceRef) -> None:
+        if self.team is not None and is_team(self.library):
+            self.team.show_source(source)  # its page comes from the server first
+        else:
+            self.viewer.show_source(source)
 
     def _page_text(self, doc_id: int, page: int) -> str:
         return self.engine.folders.open(self.library).page_text(doc_id, page)
@@ -313,7 +340,7 @@ class MainWindow(QMainWindow):
         while self.queued and self.queued[0][0] == library:
             paths += self.queued.pop(0)[1]
         self.documents.set_queued(self.queued_count())
-        if library in self.engine.folders.names():
+        if self.engine.folders.exists(library):
             self._start_ingest(library, paths)
         else:  # the library was deleted meanwhile
             self._start_next_queued()

@@ -42,6 +42,7 @@ from rag.ask.review.cells import Cell
 from rag.ask.review.columns import Column
 from rag.ask.review.engine import ReviewResult
 from rag.library import Library
+from rag.team.matter import TeamMatter
 from rag.types import DocStatus
 
 DEFAULT_GRID = "Review"
@@ -190,7 +191,7 @@ class ReviewPanel(ReviewRunning, QWidget):
         self._update()
 
     # -- the library and its grid -------------------------------------------------------
-    def lib(self) -> Library:
+    def lib(self) -> Library | TeamMatter:
         return self.engine.folders.open(self.library)
 
     def set_library(self, name: str, read_only: bool = False) -> None:

@@ -28,13 +28,15 @@ from desktop.model_info import InvalidModel, read_model_info
 from desktop.privacy_page import PrivacyPage
 from desktop.server_settings import ServerBox
 from desktop.settings import Settings
+from desktop.team_session import TeamSession
 from rag.library import Library
 
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, backend: str, parent: QWidget | None = None, *,
                  library_root: Path | None = None, library: Library | None = None,
-                 runner: JobRunner | None = None, server_dir: Path | None = None) -> None:
+                 runner: JobRunner | None = None, server_dir: Path | None = None,
+                 team: TeamSession | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(620)
@@ -127,6 +129,11 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(general, "General")
         self.tabs.addTab(self.server, "Model")
         self.tabs.addTab(self.privacy, "Privacy")
+        if team is not None:
+            from desktop.team_settings import TeamBox
+
+            self.team = TeamBox(team)
+            self.tabs.addTab(self.team, "Team")
         self.buttons.accepted.connect(self.privacy.apply)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)

@@ -86,6 +86,8 @@ def locate_passage(hits: Callable[[str], int], passage: str) -> str:
     return ""
 
 
+INTRO = "Click a citation such as [1] to see the passage in its document."
+
 class SourceViewer(QWidget):
     """Shows one source at a time; ``opened`` fires with (file, page) once it is shown.
 
@@ -103,7 +105,7 @@ class SourceViewer(QWidget):
         self.highlights: list[QRectF] = []
         self._pdf_path = ""
 
-        self.title = QLabel("Click a citation such as [1] to see the passage in its document.")
+        self.title = QLabel(INTRO)
         self.title.setWordWrap(True)
         self.prev_btn = button("◀", "Previous page", slot=lambda: self._show_pdf_page(self.current_page - 1), width=36)
         self.next_btn = button("▶", "Next page", slot=lambda: self._show_pdf_page(self.current_page + 1), width=36)
@@ -196,6 +198,18 @@ class SourceViewer(QWidget):
         for b in (self.zoom_in_btn, self.zoom_out_btn, self.fit_btn):
             b.setEnabled(on)
         self.next_btn.setEnabled(pdf and self.current_page < self.page_count)
+
+    def clear(self) -> None:
+        """Show nothing (a team matter the user may no longer see)."""
+        self.source = None
+        self.current_page = self.page_count = 0
+        self.highlights = []
+        self.pdf.close()
+        self._pdf_path = ""
+        self.text_view.clear()
+        self.stack.setCurrentWidget(self.text_view)
+        self.title.setText(INTRO)
+        self._enable(False)
 
     def show_source(self, source: SourceRef) -> None:
         self.source = source
@@ -319,6 +333,7 @@ class SourceViewer(QWidget):
         self.highlights = [QRectF(start, 0, end - start, 0)]
         self._title(note)
         self._enable(True)
+        self.open_btn.setEnabled(bool(source.path))  # a team matter's document has no file here
 
     def _on_open_file(self) -> None:
         if self.source and self.source.path:  # an attachment opens its message

@@ -160,10 +160,10 @@ class Engine:
         return rows, sorted(set(shown))
 
     def documents(self, s: MatterSession) -> list[dict[str, Any]]:
-        rows = s.db.run("SELECT id, name, kind, pages, status, error, parent_id FROM documents "
+        rows = s.db.run("SELECT id, name, kind, pages, status, error, parent_id, added_at FROM documents "
                         "WHERE matter_id = :m ORDER BY name, id", m=s.matter_id)
         return [{"id": int(r[0]), "name": r[1], "kind": r[2], "pages": int(r[3]), "status": r[4],
-                 "error": r[5], "parent_id": r[6]} for r in rows]
+                 "error": r[5], "parent_id": r[6], "added_at": float(r[7] or 0)} for r in rows]
 
     def page(self, s: MatterSession, doc_id: int, number: int) -> str | None:
         rows = s.db.run("SELECT text FROM pages WHERE matter_id = :m AND doc_id = :d AND number = :n",

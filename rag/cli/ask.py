@@ -20,6 +20,7 @@ from rag.types import Quote, Support
 if TYPE_CHECKING:
     from rag.ask.generation import LlamaGenerator
     from rag.ask.remote import RemoteGenerator
+    from rag.team.matter import TeamMatter
 
 
 def _generator(args: argparse.Namespace) -> LlamaGenerator | RemoteGenerator:
@@ -42,6 +43,15 @@ def _generator(args: argparse.Namespace) -> LlamaGenerator | RemoteGenerator:
 
     model = args.model or default_llm_path(models_dir())
     return LlamaGenerator(model, context_size=args.ctx, threads=args.threads, gpu="cpu" if args.cpu else "auto")
+
+
+def open_matter(name: str) -> TeamMatter:
+    """The team matter ``name`` (``docqa --matter NAME ask``): the server quotes, this
+    computer writes and checks the answer."""
+    from rag.cli.team import client
+    from rag.team.matter import TeamMatter
+
+    return TeamMatter(client(), name)
 
 
 def _failed(args: argparse.Namespace, err: Exception, early: list[Quote], remote: bool) -> int:
@@ -68,7 +78,7 @@ def ask(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     gen = _generator(args)
     remote = isinstance(gen, OffsiteGenerator)
-    lib = _open(args)
+    lib = _open(args) if not args.matter else open_matter(args.matter)
     try:
         documents = chosen_documents(lib, getattr(args, "document", None))
         already: list[list[Quote]] = []

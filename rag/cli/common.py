@@ -11,6 +11,7 @@ from rag.paths import default_library
 
 if TYPE_CHECKING:
     from rag.library import Library
+    from rag.team.matter import TeamMatter
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_CANCELLED = 0, 1, 3, 130
 
@@ -47,7 +48,7 @@ def open_library(args: argparse.Namespace) -> Library:
                    notes=lambda line: print(line, file=sys.stderr, flush=True))
 
 
-def chosen_documents(lib: Library, refs: list[str] | None) -> list[int] | None:
+def chosen_documents(lib: Library | TeamMatter, refs: list[str] | None) -> list[int] | None:
     """The ids of the documents ``--document`` names (None when it names none); one line
     on stderr and :class:`SystemExit` (exit 1) for a name that is not in the library."""
     if not refs:

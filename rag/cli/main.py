@@ -191,10 +191,6 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    if args.matter:
-        from rag.cli.team import ask as team_ask
-
-        return team_ask(args)
     from rag.cli.ask import ask
 
     return ask(args)
@@ -319,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         from rag.store.keys import KeyUnavailable
         from rag.store.lock import LibraryBusy
         from rag.store.sealed import SealedError
-        from rag.team_client import TeamError
+        from rag.team.client import TeamError
 
         err = explain(err, args.library or default_library())
 

@@ -1,5 +1,6 @@
 """``docqa connect``, ``login``, ``logout``, ``matters``, and ``docqa --matter NAME
-search/ask`` against the team server (rag/team_client.py)."""
+search`` against the team server (rag/team/client.py); ``--matter NAME ask`` is
+rag/cli/ask.py's, over :class:`rag.team.matter.TeamMatter`."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _client(with_token: bool = True) -> Any:
-    from rag import team_client as tc
+def client(with_token: bool = True) -> Any:
+    from rag.team import client as tc
 
     config = tc.load()
     token = tc.get_token(config.url) if with_token and config.url else None
@@ -39,7 +40,7 @@ def _client(with_token: bool = True) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rag import team_client as tc
+    from rag.team import client as tc
 
     if args.command == "connect":
         config = tc.connect(args.url, unencrypted=args.unencrypted, ca_file=args.ca)
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         config = tc.load()
         name = args.name or config.user or input("name: ")
         password = os.environ.get("DOCQA_TEAM_PASSWORD") or getpass.getpass(f"password for {name}: ")
-        with _client(with_token=False) as c:
+        with client(with_token=False) as c:
             token = c.login(name, password)
         kept = tc.store_token(config.url, token)
         tc.save(tc.TeamConfig(config.url, name, config.unencrypted, config.ca_file))
@@ -58,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "logout":
         config = tc.load()
         try:
-            with _client() as c:
+            with client() as c:
                 c.logout()
         except tc.TeamError:
             pass  # already signed out on the server: forget it here all the same
         tc.forget_token(config.url)
         print("signed out")
         return EXIT_OK
-    with _client() as c:
+    with client() as c:
         names = c.matters()
     if args.json:
         print(json.dumps(names))
@@ -78,7 +79,7 @@ def search(args: argparse.Namespace) -> int:
     if not args.query:
         print("error: a query (team matters take no --batch)", file=sys.stderr)
         return EXIT_ERROR
-    with _client() as c:
+    with client() as c:
         found = c.search(args.matter, args.query, args.k)
     if args.json:
         print(json.dumps(found, indent=1))
@@ -86,23 +87,4 @@ def search(args: argparse.Namespace) -> int:
     for i, p in enumerate(found, 1):
         print(f"[{i}] {place(p['file'], p['location'] or '')} (score {p['score']:.3f})")
         print(f"    {shown(' '.join(p['text'].split())[:300])}")
-    return EXIT_OK
-
-
-def ask(args: argparse.Namespace) -> int:
-    """The quotes that answer the question, from the matter on the server (the model's
-    answer from them is written on this computer by the desktop app; here: the quotes)."""
-    with _client() as c:
-        got = c.quotes(args.matter, args.question, args.k)
-    quotes = got["quotes"]
-    if args.json:
-        print(json.dumps({"answer": None, "quotes": quotes}, indent=1))
-        return EXIT_OK
-    if not quotes:
-        print("Nothing in this matter answers that.")
-        return EXIT_OK
-    print("From the documents:")
-    for q in quotes:
-        print(f"  [{q['n']}] \u201c{shown(' '.join(q['text'].split()))}\u201d")
-        print(f"      {place(q['file'], q['location'] or '')}")
     return EXIT_OK

@@ -61,7 +61,7 @@ class _Guard:
     def __init__(self) -> None:
         self.installed = False
         self.allowed: Allowed | None = None
-        self.team: Allowed | None = None  # the team server (rag/team_client.py), besides the answer server
+        self.team: Allowed | None = None  # the team server (rag/team/client.py), besides the answer server
         self.attempts: list[Attempt] = []
         self.listeners: list[Callable[[Attempt], None]] = []
         self._lock = threading.Lock()

@@ -29,9 +29,9 @@ def seeded(team, embedder):
         admin.member_add(db, "harbour", "lena")
 
 
-def test_connect_login_matters_search_ask(team, seeded, capsys, monkeypatch, memory_keyring):
+def test_connect_login_matters_search_ask(team, seeded, capsys, monkeypatch, memory_keyring, tiny_gguf):
     from rag.cli.main import main
-    from rag.team_client import get_token, load
+    from rag.team.client import get_token, load
 
     monkeypatch.setenv("DOCQA_TEAM_PASSWORD", PASSWORD)
     assert main(["connect", team.url]) == 0
@@ -46,8 +46,11 @@ def test_connect_login_matters_search_ask(team, seeded, capsys, monkeypatch, mem
     assert main(["--matter", "harbour", "search", "how much is the rent?", "-k", "1", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
     assert "4,200 euros" in found[0]["text"]
-    assert main(["--matter", "harbour", "ask", "What rent does the tenant pay?"]) == 0
-    assert "4,200 euros" in capsys.readouterr().out
+    # The server quotes; the answer is written here (the tiny model) and checked.
+    assert main(["--matter", "harbour", "ask", "What rent does the tenant pay?", "--model", str(tiny_gguf),
+                 "--max-tokens", "16", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert "4,200 euros" in got["quotes"][0]["text"] and got["citations"][0]["file"] == "lease.txt"
     assert main(["--matter", "secret", "search", "rent"]) == 1
     assert "not a member" in capsys.readouterr().err
     assert main(["logout"]) == 0
@@ -73,3 +76,22 @@ def test_the_team_server_is_admitted_besides_the_answer_server():
     finally:
         egress.disallow()
         egress.disallow_team()
+
+
+def test_review_a_team_matter_from_the_command_line(team, seeded, capsys, monkeypatch, memory_keyring):
+    """Each row computed by the server; one JSON line per cell, as for a local library."""
+    from rag.cli.main import main
+
+    monkeypatch.setenv("DOCQA_TEAM_PASSWORD", PASSWORD)
+    assert main(["connect", team.url]) == 0
+    assert main(["login", "lena"]) == 0
+    capsys.readouterr()
+    assert main(["--matter", "harbour", "review", "--column", "Rent=How much rent does the tenant pay?",
+                 "--column", "Term=How long does the lease run?", "--json"]) == 0
+    cells = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(c["file"], c["column"]) for c in cells] == [("lease.txt", "Rent"), ("lease.txt", "Term")]
+    rent = cells[0]
+    assert rent["status"] == "found" and "4,200 euros" in rent["quotes"][0]["text"]
+    assert main(["--matter", "harbour", "review", "--preset", "contract", "--answers"]) == 1
+    assert main(["--matter", "secret", "review", "--preset", "contract"]) == 1
+    assert "not a member" in capsys.readouterr().err

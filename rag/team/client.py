@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,17 @@ TOKEN_ENV = "DOCQA_TEAM_TOKEN"
 
 
 class TeamError(RuntimeError):
-    """The team server refused or failed; ``str(err)`` is one line a user understands."""
+    """The team server refused or failed; ``str(err)`` is one line a user understands.
+    ``status`` is the HTTP status (0 when the server did not answer): 401 means signed
+    out (the session ended), 404 on a matter that it is not one of the user's."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def signed_out(self) -> bool:
+        return self.status == 401
 
 
 @dataclass(frozen=True)
@@ -137,7 +148,7 @@ class TeamClient:
                 why = str(r.json().get("error", ""))
             except ValueError:
                 why = ""
-            raise TeamError(why or f"the team server answered {r.status_code}")
+            raise TeamError(why or f"the team server answered {r.status_code}", r.status_code)
         return r.json()
 
     def login(self, name: str, password: str) -> str:
@@ -151,11 +162,33 @@ class TeamClient:
     def matters(self) -> list[str]:
         return list(self._call("GET", "/matters")["matters"])
 
-    def search(self, matter: str, query: str, k: int = 8) -> list[dict[str, Any]]:
-        return list(self._call("POST", f"/matters/{_seg(matter)}/search", json={"query": query, "k": k})["passages"])
+    def search(self, matter: str, query: str, k: int = 8,
+               documents: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        body = {"query": query, "k": k, "documents": list(documents) if documents else None}
+        return list(self._call("POST", f"/matters/{_seg(matter)}/search", json=body)["passages"])
 
-    def quotes(self, matter: str, question: str, k: int = 8) -> dict[str, Any]:
-        return dict(self._call("POST", f"/matters/{_seg(matter)}/quotes", json={"query": question, "k": k}))
+    def quotes(self, matter: str, question: str, k: int = 8,
+               documents: Sequence[int] | None = None) -> dict[str, Any]:
+        body = {"query": question, "k": k, "documents": list(documents) if documents else None}
+        return dict(self._call("POST", f"/matters/{_seg(matter)}/quotes", json=body))
+
+    def documents(self, matter: str) -> list[dict[str, Any]]:
+        return list(self._call("GET", f"/matters/{_seg(matter)}/documents")["documents"])
+
+    def upload(self, matter: str, path: Path) -> dict[str, Any]:
+        """Send one file to the matter (its bytes as the body); the server parses and
+        indexes it in the background: follow it with :meth:`ingest_state`."""
+        with open(path, "rb") as fh:
+            return dict(self._call("POST", f"/matters/{_seg(matter)}/documents", params={"name": path.name},
+                                   content=fh, headers={"Content-Type": "application/octet-stream"}))
+
+    def ingest_state(self, matter: str, job: int) -> dict[str, Any]:
+        return dict(self._call("GET", f"/matters/{_seg(matter)}/ingest/{int(job)}"))
+
+    def review(self, matter: str, columns: Sequence[str], documents: Sequence[int] | None = None
+               ) -> list[dict[str, Any]]:
+        body = {"columns": list(columns), "documents": list(documents) if documents is not None else None}
+        return list(self._call("POST", f"/matters/{_seg(matter)}/review", json=body)["rows"])
 
     def page(self, matter: str, doc_id: int, page: int) -> str:
         return str(self._call("GET", f"/matters/{_seg(matter)}/documents/{int(doc_id)}/pages/{int(page)}")["text"])
