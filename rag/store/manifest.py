@@ -13,91 +13,22 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.ingest.attachments import SEPARATOR
 from rag.ingest.profiles import PROFILE_VERSION, DocProfile, extract_profile
 from rag.store.chunks import ChunkQueries
 from rag.store.database import MigrationProgress, open_database
+from rag.store.file_states import FileQueries, FileState
 from rag.store.grids import GRID_SCHEMA
+from rag.store.schema import COUNTER, COUNTER_TRIGGERS, SCHEMA, SCHEMA_VERSION
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument, StoredChunk
 
 __all__ = ["SCHEMA_VERSION", "FileState", "Manifest", "StoredChunk"]
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents(
-    id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,       -- absolute path: the identity of a document
-    name TEXT NOT NULL,              -- what the user sees: path relative to what was ingested
-    kind TEXT NOT NULL,
-    sha256 TEXT NOT NULL DEFAULT '',
-    size INTEGER NOT NULL DEFAULT 0,
-    title TEXT NOT NULL DEFAULT '',
-    profile TEXT,                    -- DocProfile JSON; NULL until read from the first pages
-    status TEXT NOT NULL,
-    error TEXT NOT NULL DEFAULT '',
-    pages INTEGER NOT NULL DEFAULT 0,
-    added_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pages(
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    number INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    PRIMARY KEY(doc_id, number)
-);
-CREATE TABLE IF NOT EXISTS chunks(
-    id INTEGER PRIMARY KEY,
-    doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL,
-    page INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    heading TEXT NOT NULL DEFAULT '',
-    text TEXT NOT NULL,
-    embedding BLOB
-);
-CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc_id, ordinal);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    heading, text, content='chunks', content_rowid='id', tokenize='porter unicode61'
-);
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO chunks_fts(rowid, heading, text) VALUES (new.id, new.heading, new.text);
-END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, heading, text) VALUES ('delete', old.id, old.heading, old.text);
-END;
-"""
-
-# A counter of writes to documents (their passages are written and removed with them),
-# whoever wrote: caches of what searches read from the manifest check it (change_marker).
-_COUNTER = "documents_changed"
-_COUNTER_TRIGGERS = "".join(
-    f"""CREATE TRIGGER IF NOT EXISTS documents_changed_{op[0].lower()} AFTER {op} ON documents BEGIN
-    INSERT INTO meta(key, value) VALUES ('{_COUNTER}', '1')
-        ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
-END;
-""" for op in ("INSERT", "UPDATE", "DELETE"))
-
-@dataclass(frozen=True)
-class FileState:
-    id: int
-    path: str
-    name: str
-    sha256: str
-    size: int
-    mtime: float
-    status: str
-
-
-class Manifest(ChunkQueries):
+class Manifest(ChunkQueries, FileQueries):
     """Thread-safe access to the manifest (one connection, one lock: SQLite is fast enough).
 
     With ``key`` (a library's manifest key) the file is encrypted, and a plaintext file
@@ -117,7 +48,7 @@ class Manifest(ChunkQueries):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA + _COUNTER_TRIGGERS)
+        self._db.executescript(SCHEMA + COUNTER_TRIGGERS)
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
         self._migrate()
@@ -179,7 +110,7 @@ class Manifest(ChunkQueries):
     def change_marker(self) -> str:
         """Differs after any write to documents and their passages, by this process or
         another: for caches of what searches read (the audit log's writes leave it)."""
-        return self.get_meta(_COUNTER) or ""
+        return self.get_meta(COUNTER) or ""
 
     def profiles(self) -> dict[int, tuple[str, DocProfile]]:
         """doc id -> (name, profile) for ready documents."""
@@ -391,37 +322,3 @@ class Manifest(ChunkQueries):
                 (chars, doc_id),
             ).fetchone()
         return "" if row is None else str(row[0])
-
-    # -- sync (rag/ingest/sync.py) ---------------------------------------------------------------
-    def file_states(self) -> list[FileState]:
-        """What the library knows of each file: to compare with the disk."""
-        with self._lock:
-            # An attachment is no file of its own: it follows its message.
-            rows = self._db.execute(
-                "SELECT id, path, name, sha256, size, mtime, status FROM documents WHERE parent_id IS NULL"
-            ).fetchall()
-        return [FileState(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), float(r[5]), str(r[6]))
-                for r in rows]
-
-    def set_stat(self, doc_id: int, size: int, mtime: float) -> None:
-        """A file touched but not changed (same content): remember its new size and time."""
-        with self._lock:
-            self._db.execute("UPDATE documents SET size=?, mtime=? WHERE id=?", (size, mtime, doc_id))
-
-    def move_document(self, doc_id: int, *, path: str, name: str, mtime: float) -> None:
-        """A file moved or renamed on disk: same content, same passages and vectors."""
-        with self.transaction() as db:
-            before = db.execute("SELECT path, name FROM documents WHERE id=?", (doc_id,)).fetchone()
-            db.execute("DELETE FROM documents WHERE path=? AND id!=?", (path, doc_id))
-            db.execute("UPDATE documents SET path=?, name=?, mtime=?, updated_at=? WHERE id=?",
-                       (path, name, mtime, time.time(), doc_id))
-            if before:
-                # A message's attachments are named after it ("mail.eml::contract.pdf",
-                # "mail.eml › contract.pdf"): they move with it.
-                old_path, old_name = str(before[0]) + SEPARATOR, str(before[1])
-                db.execute(
-                    "UPDATE documents SET path=? || substr(path, ?), name=? || substr(name, ?)"
-                    " WHERE substr(path, 1, ?)=? AND substr(name, 1, ?)=?",
-                    (path + SEPARATOR, len(old_path) + 1, name, len(old_name) + 1,
-                     len(old_path), old_path, len(old_name), old_name),
-                )

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextCursor
 
+from desktop.chat_render import exchange_html, exchange_text
 from desktop.chat_store import (
     CHATS_FILE,
     FORMAT_VERSION,
@@ -22,7 +23,7 @@ from desktop.chat_store import (
     QuoteRef,
     SourceRef,
 )
-from desktop.chat_view import ChatPanel, exchange_html, exchange_text
+from desktop.chat_view import ChatPanel
 from desktop.export import to_markdown
 from desktop.jobs import JobContext, JobRunner
 from desktop.viewer import SourceViewer

@@ -171,7 +171,7 @@ def test_text_source_opens_at_its_format_location(qtbot, tmp_path: Path) -> None
 
 
 def test_sources_list_names_an_attachment_once() -> None:
-    from desktop.chat_view import _where
+    from desktop.chat_render import _where
 
     assert _where("matter/mail.eml › lease.pdf", "mail.eml › lease.pdf, page 1") == \
         "matter/mail.eml › lease.pdf, page 1"

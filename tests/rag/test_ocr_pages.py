@@ -14,7 +14,7 @@ import pytest
 from rag.cli.main import _ocr_line
 from rag.ingest.parsing import ocr
 from rag.library import Library
-from rag.store import manifest as manifest_mod
+from rag.store import schema
 from rag.store.manifest import Manifest
 from tests.helpers.matter import make_mixed_pdf
 from tests.rag.test_cli import docqa
@@ -25,7 +25,7 @@ needs_tesseract = pytest.mark.skipif(not ocr.available(), reason="Tesseract is n
 def test_a_manifest_from_before_the_column_gains_it_and_keeps_its_pages(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     old = sqlite3.connect(path)
-    old.executescript(manifest_mod._SCHEMA)  # the tables as an earlier version wrote them
+    old.executescript(schema.SCHEMA)  # the tables as an earlier version wrote them
     assert "ocr_confidence" not in {r[1] for r in old.execute("PRAGMA table_info(pages)")}
     old.execute("INSERT INTO documents(id, path, name, kind, status, pages, added_at, updated_at)"
                 " VALUES (1, '/m/fax.pdf', 'fax.pdf', 'pdf', 'ready', 1, 0, 0)")
