@@ -153,6 +153,33 @@ class ReviewActions:
         if ok and name:
             self.p.load_grid(name)  # not saved until it has columns
 
+    def delete_grid(self) -> None:
+        """Delete the grid shown (its columns and marks), after asking; the next one shows."""
+        p = self.p
+        if not p.library or p.grid_id is None or not self._writable():
+            return
+        answer = QMessageBox.question(
+            p, "Delete review grid",
+            f"Delete the grid “{p.grid_name}”, its columns and its marks?\n\n"
+            "The documents and their answers in other grids are not affected.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        if p.job is not None:
+            p.job.cancel()
+        try:
+            p.lib().delete_grid(p.grid_id)
+        except Exception as err:  # noqa: BLE001 (a locked manifest: one line, logged)
+            log_error(p, "deleting a review grid")
+            p.status.setText(f"The grid could not be deleted: {one_line(err)}")
+            return
+        from desktop.review_view import DEFAULT_GRID  # the view imports this module
+
+        names = [g.name for g in p.lib().grids.grids()]
+        p._fill_grids(names)
+        p.load_grid(names[0] if names else DEFAULT_GRID)
+        p.status.setText("Grid deleted.")
+
     # -- marks ------------------------------------------------------------------------------
     def selected_cells(self) -> list[tuple[int, Column]]:
         out = []

@@ -46,6 +46,7 @@ def build_menus(w: MainWindow) -> list[QAction]:
     action("&Review", "Show the chat", lambda: w.tabs.setCurrentWidget(w.chat), "Ctrl+Shift+H")
     action("&Review", "Run the review", lambda: w.review.run())
     action("&Review", "Add column…", w.review.commands.add_column)
+    writes.append(action("&Review", "Delete this grid…", w.review.commands.delete_grid))
     action("&Review", "Export the grid as Excel…", lambda: w.review.commands.export("xlsx"))
     action("&Review", "Export the grid as CSV…", lambda: w.review.commands.export("csv"))
     action("&Review", "Export a Word memo…", lambda: w.review.commands.export("docx"))

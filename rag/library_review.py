@@ -151,6 +151,13 @@ class Review:
     def saved_grid(self, name: str) -> Grid | None:
         return self.grids.grid(name)
 
+    def delete_grid(self, grid_id: int) -> None:
+        """Forget a saved grid: its columns and the reviewer's marks. Its cached cells stay
+        (they belong to the documents and questions, and other grids may share them)."""
+        self.require_writable()
+        self.grids.delete_grid(grid_id)
+        self.audit.record("review grid deleted", grid=grid_id)
+
     def mark_cell(self, grid_id: int, doc_id: int, column: str, mark: str, text: str = "", note: str = "") -> None:
         """Mark a cell verified, flagged or overwritten (with the reviewer's ``text``),
         with an optional ``note``; written to the audit log."""

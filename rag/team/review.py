@@ -106,6 +106,9 @@ class TeamReview:
     def saved_grid(self, name: str) -> Grid | None:
         return self.grids.grid(name)
 
+    def delete_grid(self, grid_id: int) -> None:
+        self.grids.delete_grid(grid_id)
+
     def _names(self) -> dict[int, str]:
         return {d.id: d.name for d in self.documents()}
 

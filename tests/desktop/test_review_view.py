@@ -379,3 +379,28 @@ def test_a_mark_that_cannot_be_kept_is_one_line_and_a_logged_traceback(qtbot, se
     assert panel.model.marks == {}
     log = engine.runner.log_path.read_text(encoding="utf-8")
     assert "keeping a review mark failed" in log and "Traceback" in log
+
+
+def test_deleting_a_grid_forgets_its_columns_and_marks_and_is_audited(qtbot, setup, monkeypatch) -> None:
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    _engine, _name, panel, _docs = setup
+    panel.commands.set_columns([LAW], run=[])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Leases", True))
+    panel.grids.activated.emit(panel.grids.count() - 1)  # "New grid…"
+    panel.commands.set_columns([COMPETE], run=[])
+    lib = panel.lib()
+    doc = lib.documents()[0].id
+    gid = panel.grid_id
+    lib.mark_cell(gid, doc, COMPETE.name, "verified")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    panel.commands.delete_grid()
+    assert [g.name for g in lib.grids.grids()] == ["Leases", "Review"]  # asked first; kept
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    panel.commands.delete_grid()
+    assert [g.name for g in lib.grids.grids()] == ["Review"]
+    assert lib.grids.marks(gid) == {}
+    assert panel.grid_name == "Review" and panel.model.columns == [LAW]
+    assert [panel.grids.itemText(i) for i in range(panel.grids.count())] == ["Review", "New grid…"]
+    log = (_engine.folders.path(_name) / "audit.log").read_text(encoding="utf-8", errors="replace")
+    assert "review grid deleted" in log
