@@ -7,12 +7,14 @@ from pathlib import Path
 
 from team.accounts import TokenPolicy
 from team.db import DbConfig
+from team.throttle import LoginPolicy
 
 
 @dataclass(frozen=True)
 class ServerSettings:
     db: DbConfig  # as the application role: never the owner (team/guard.py checks)
     tokens: TokenPolicy = field(default_factory=TokenPolicy)
+    logins: LoginPolicy = field(default_factory=LoginPolicy)  # failed sign-ins before a lock
     pool_size: int = 16  # database connections; requests beyond wait for one
     max_k: int = 50  # most passages one search returns
     max_upload: int = 200 * 1024 * 1024  # bytes per uploaded file
