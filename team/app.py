@@ -42,8 +42,7 @@ def create_app(settings: ServerSettings, engine: Any = None) -> FastAPI:
     except BaseException:
         pool.close()
         raise
-    engine = engine or Engine()
-    engine.db = settings.db
+    engine = engine or Engine(threads=settings.compute_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,4 +19,7 @@ class ServerSettings:
     max_k: int = 50  # most passages one search returns
     max_upload: int = 200 * 1024 * 1024  # bytes per uploaded file
     upload_dir: Path | None = None  # where uploads wait for their parser (a private temp folder if None)
+    # Threads of one encode and of one matrix product in the server's own process (team/
+    # engine.py: limit_threads); 0 leaves torch's and BLAS's defaults (one per core).
+    compute_threads: int = 1
     ingest_workers: int = 1  # parser processes; each file is parsed in one (rag/ingest/parsing/isolated.py)

@@ -261,7 +261,7 @@ def test_one_matter_among_many_returns_k(postgres) -> None:
 
     db, admin, conn, matters, rng = _fill_matters(postgres, matters=30, per_matter=80)
     add_member(admin, matters[17], USER)
-    store = PostgresStore(conn, matters[17], USER, ef_search=40)
+    store = PostgresStore(conn, matters[17], USER, ef_search=40, memory_vectors=0)  # the index, not memory
     # The plan a large matter gets: the HNSW graph walked in distance order. At this size the
     # planner would rather sort the matter's few rows by distance, which is exact anyway.
     for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
