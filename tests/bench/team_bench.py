@@ -16,12 +16,18 @@ one matter's passages (what a single user's library would hold), and the ingest
 throughput of uploads through the server. Ends with one line:
 ``users=N passages=N p50_ms=N p95_ms=N errors=N cross_matter=N``.
 
-Measured 2026-12-02 on the shared 2-core machine (load average 8-9 from other work), random
-unit vectors, 20 users x 20 searches, k=8:
-``users=20 passages=100000 p50_ms=305 p95_ms=854 errors=0 cross_matter=0`` (22.7 searches/s;
-HNSW build 116 s); the SQLite store with one matter's 2,000 passages, one search at a time:
-p50 5 ms, p95 428 ms; ingest through the server 20.9 passages/s (small text files). The p95
-target of 300 ms is not met here: the server is throughput-bound on the two shared cores.
+Measured 2026-12-02 on the shared 2-core machine (load average 4-6 from other work), random
+unit vectors, 20 users x 20 searches, k=8, the code before and after the same afternoon:
+before ``users=20 passages=100000 p50_ms=400 p95_ms=988 errors=0 cross_matter=0`` (37.4
+searches/s; CPU per search: docqa-server 16.1 ms, PostgreSQL 25.7 ms), after
+``users=20 passages=100000 p50_ms=242 p95_ms=922 errors=0 cross_matter=0`` (54.7 searches/s;
+11.2 ms and 13.4 ms; HNSW build 86 s). The p95 is the users' first searches: all 20 start
+cold at once (the server reads each matter's vectors and document profiles for its user then;
+p50 1.8 s), and they are 5% of the searches; the others' p95 was 697 ms. The p95 target of
+300 ms is not met here: the server is CPU-bound on the two shared cores (about 25 ms of CPU
+per search, besides this bench's own 20 clients). The SQLite store with one matter's 2,000
+passages, one search at a time: p50 6 ms, p95 711 ms; ingest through the server 39.3
+passages/s (small text files).
 """
 
 from __future__ import annotations
