@@ -21,6 +21,7 @@ from team.access import Gate
 from team.db import Pool
 from team.guard import check_role
 from team.settings import ServerSettings
+from team.throttle import LoginThrottle
 
 log = logging.getLogger("docqa.server")
 
@@ -41,8 +42,7 @@ def create_app(settings: ServerSettings, engine: Any = None) -> FastAPI:
     except BaseException:
         pool.close()
         raise
-    engine = engine or Engine()
-    engine.db = settings.db
+    engine = engine or Engine(threads=settings.compute_threads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +55,7 @@ def create_app(settings: ServerSettings, engine: Any = None) -> FastAPI:
     app.state.settings = settings
     app.state.pool = pool
     app.state.gate = Gate(pool, settings.tokens)
+    app.state.login_throttle = LoginThrottle(settings.logins)
     app.state.engine = engine
     from team.ingest import IngestQueue
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,7 @@ class DbConfig:
     def as_user(self, user: str, password: str | None = None) -> DbConfig:
         return replace(self, user=user, password=password)
 
-    def connect(self) -> pg8000.native.Connection:
+    def connect(self) -> Connection:
         kwargs: dict[str, Any] = {"user": self.user, "database": self.database, "password": self.password,
                                   "application_name": "docqa-server"}
         if self.unix_sock:
@@ -51,7 +52,36 @@ class DbConfig:
                 import ssl
 
                 kwargs["ssl_context"] = ssl.create_default_context()
-        return pg8000.native.Connection(**kwargs)
+        return Connection(**kwargs)
+
+
+class Connection(pg8000.native.Connection):  # type: ignore[misc]
+    """pg8000's connection, with each statement that takes parameters prepared once per
+    connection and run by name after: pg8000 runs an unnamed statement in three round trips
+    (parse, describe, execute), and PostgreSQL parses and plans it every time; a prepared
+    one is one round trip, and after five runs PostgreSQL may keep a generic plan. A search
+    runs a dozen such statements (gate, store, audit), the same text each time."""
+
+    MAX_PREPARED = 200  # statement texts per connection (they are few: the oldest goes first)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepared: OrderedDict[str, pg8000.native.PreparedStatement] = OrderedDict()
+
+    def run(self, sql: str, stream: Any = None, types: Any = None, **params: Any) -> Any:
+        if not params or stream is not None or types is not None:
+            return super().run(sql, stream=stream, types=types, **params)
+        ps = self._prepared.get(sql)
+        if ps is None:
+            ps = self.prepare(sql)
+            self._prepared[sql] = ps
+            while len(self._prepared) > self.MAX_PREPARED:
+                self._prepared.popitem(last=False)[1].close()
+        else:
+            self._prepared.move_to_end(sql)
+        rows = ps.run(**params)
+        self._context = ps._context  # row_count and columns, as after an unnamed run
+        return rows
 
 
 class Pool:
@@ -60,14 +90,14 @@ class Pool:
 
     def __init__(self, config: DbConfig, size: int = 10) -> None:
         self.config = config
-        self._idle: queue.LifoQueue[pg8000.native.Connection] = queue.LifoQueue()
+        self._idle: queue.LifoQueue[Connection] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(size)
         self._closed = False
 
     @contextmanager
-    def connection(self) -> Iterator[pg8000.native.Connection]:
+    def connection(self) -> Iterator[Connection]:
         self._slots.acquire()
-        conn: pg8000.native.Connection | None = None
+        conn: Connection | None = None
         try:
             try:
                 conn = self._idle.get_nowait()
@@ -92,7 +122,7 @@ class Pool:
             self._slots.release()
 
     @contextmanager
-    def transaction(self, user_id: int | None = None) -> Iterator[pg8000.native.Connection]:
+    def transaction(self, user_id: int | None = None) -> Iterator[Connection]:
         """A connection inside one transaction; with ``user_id``, as that user for
         row-level security. Committed when the block ends, rolled back if it raises."""
         with self.connection() as conn:

@@ -1,11 +1,12 @@
 """The engine behind the routes: the same retrieval and quoting as a laptop's library,
 over one matter of the PostgreSQL store, inside the request's transaction.
 
-A :class:`rag.store.postgres.store.PostgresStore` is kept per (matter, user) on a connection
-of its own; it runs each read in its own transaction as that user, so row-level security
-applies to every query it makes. The routes reach it only through the gate
-(team/access.py), which checks membership in the request's own transaction. The embedder is loaded once and shared; encoding is serialised (two cores
-run one encode faster than two at once).
+A :class:`rag.store.postgres.store.PostgresStore` is kept per (matter, user) with its caches
+(word counts, the matter's vectors, the document finder's profiles); each request's reads
+run in that request's own transaction, which the gate (team/access.py) opened as the user
+after checking membership, so row-level security applies to every query the store makes
+and a search costs no transaction of its own. The embedder is loaded once and shared;
+encoding is serialised (two cores run one encode faster than two at once).
 """
 
 from __future__ import annotations
@@ -24,7 +25,19 @@ from rag.library_questions import Gate as AnswerGate
 from rag.protocols import Embedder
 from rag.types import Passage, Quote
 from team.access import MatterSession
-from team.db import DbConfig
+
+
+def limit_threads(threads: int) -> None:
+    """Threads of one encode (torch) and of one matrix product (BLAS), for the whole process:
+    the server's, where many requests at once already use every core. Their own threads
+    spin-wait for cores the other requests hold: with two on two busy cores, a question's
+    encode cost 70-450 ms of CPU against 10 ms with one, and the server's CPU per search
+    went from 11 to 44 ms once searches multiplied vectors in numpy."""
+    import threadpoolctl
+    import torch
+
+    torch.set_num_threads(threads)
+    threadpoolctl.threadpool_limits(limits=threads)
 
 
 class SerialEmbedder:
@@ -46,18 +59,20 @@ class SerialEmbedder:
 
 
 class _Worker:
-    """One matter as one user: a connection of its own, the store and the retriever over
-    it (their caches, e.g. the document finder's profiles, kept between requests)."""
+    """One matter as one user: the store and the retriever over it (their caches kept
+    between requests), used by one request at a time, inside that request's transaction."""
 
-    def __init__(self, conn: Any, store: Any, retriever: HybridRetriever) -> None:
-        self.conn, self.store, self.retriever = conn, store, retriever
+    def __init__(self, store: Any, retriever: HybridRetriever) -> None:
+        self.store, self.retriever = store, retriever
         self.lock = threading.Lock()
 
 
 class Engine:
     def __init__(self, embedder: Embedder | None = None, retrieval: RetrievalConfig | None = None,
-                 max_workers: int = 64) -> None:
+                 max_workers: int = 64, threads: int = 0) -> None:
         if embedder is None:
+            if threads > 0:
+                limit_threads(threads)
             from rag.models.embedder import SentenceTransformerEmbedder
 
             loaded = SentenceTransformerEmbedder()
@@ -67,51 +82,48 @@ class Engine:
         self.retrieval = retrieval or RetrievalConfig()
         self.answer_gate = AnswerGate()
         self.max_workers = max_workers
-        self.db: DbConfig | None = None  # set by create_app: the application role's settings
         self._workers: OrderedDict[tuple[int, int], _Worker] = OrderedDict()
         self._lock = threading.Lock()
 
     def open_store(self, conn: Any, matter_id: int, user_id: int) -> Any:
         """A matter's store as a user, over ``conn`` (the store runs its own transactions,
-        each as that user: row-level security applies to every one)."""
+        each as that user: row-level security applies to every one); ``conn`` None for one
+        that only ever runs inside a request's transaction (``within``)."""
         from rag.store.postgres.store import PostgresStore
 
         return PostgresStore(conn, matter_id, user_id)
 
     @contextmanager
     def worker(self, s: MatterSession) -> Iterator[_Worker]:
-        """The matter's store and retriever for this user, used by one request at a time.
-        Only ever reached through the gate (the session proves membership was checked in
-        this request); a worker that failed is dropped with its connection."""
+        """The matter's store and retriever for this user, used by one request at a time,
+        inside the request's transaction (``s.db``: opened by the gate as ``s.user``, so
+        the store reads as that user). Only ever reached through the gate (the session
+        proves membership was checked in this request); a worker that failed is dropped
+        with its caches."""
         key = (s.matter_id, s.user.id)
         with self._lock:
             w = self._workers.pop(key, None)
             if w is not None:
                 self._workers[key] = w
         if w is None:
-            assert self.db is not None, "Engine.db is set by create_app"
-            conn = self.db.connect()
-            store = self.open_store(conn, s.matter_id, s.user.id)
-            w = _Worker(conn, store, HybridRetriever(store, self.embedder, self.retrieval))
+            store = self.open_store(None, s.matter_id, s.user.id)
+            w = _Worker(store, HybridRetriever(store, self.embedder, self.retrieval))
             with self._lock:
                 self._workers[key] = w
                 while len(self._workers) > self.max_workers:
-                    _close(self._workers.popitem(last=False)[1])
-        with w.lock:
+                    self._workers.popitem(last=False)
+        with w.lock, w.store.within(s.db):
             try:
                 yield w
             except Exception:
                 with self._lock:
                     if self._workers.get(key) is w:
                         del self._workers[key]
-                _close(w)
                 raise
 
     def close(self) -> None:
         with self._lock:
-            workers, self._workers = list(self._workers.values()), OrderedDict()
-        for w in workers:
-            _close(w)
+            self._workers = OrderedDict()
 
     def search(self, s: MatterSession, query: str, k: int, documents: Sequence[int] | None = None) -> list[Passage]:
         with self.worker(s) as w:
@@ -170,9 +182,3 @@ class Engine:
                         m=s.matter_id, d=doc_id, n=number)
         return str(rows[0][0]) if rows else None
 
-
-def _close(w: _Worker) -> None:
-    try:
-        w.conn.close()
-    except Exception:
-        pass

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from team import audit
 from team.access import Gate, bearer, my_matters
 from team.accounts import User, check_password, issue_token, revoke_token
+from team.throttle import LoginThrottle, Refused
 
 router = APIRouter()
 
@@ -34,16 +35,33 @@ class Login(BaseModel):
 
 @router.post("/login")
 def login(body: Login, request: Request) -> dict[str, object]:
+    """A token for the name and password. Too many failures for a name or from an address
+    (team/throttle.py) are answered 429 for a while, without checking the password."""
     g = gate(request)
-    with g.pool.transaction() as db:
-        user = check_password(db, body.name, body.password)
-        if user is None:
-            audit.record(db, body.name, "login", outcome="denied")
-        else:
-            token, expires = issue_token(db, user, g.policy)
-            audit.record(db, user.name, "login")
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else ""
+    try:
+        throttle.begin(body.name, address)
+    except Refused as refused:
+        with g.pool.transaction() as db:
+            audit.record(db, body.name, "login", outcome="throttled", by=refused.by, address=address,
+                         retry_after=refused.retry_after)
+        raise HTTPException(429, str(refused), headers={"Retry-After": str(refused.retry_after)}) from None
+    try:
+        with g.pool.transaction() as db:
+            user = check_password(db, body.name, body.password)
+            if user is None:
+                audit.record(db, body.name, "login", outcome="denied", address=address)
+            else:
+                token, expires = issue_token(db, user, g.policy)
+                audit.record(db, user.name, "login", address=address)
+    except BaseException:
+        throttle.abandoned(body.name, address)
+        raise
     if user is None:
+        throttle.failed(body.name, address)
         raise HTTPException(401, "wrong name or password")
+    throttle.succeeded(body.name, address)
     return {"token": token, "user": user.name, "expires": expires.isoformat(),
             "idle_minutes": int(g.policy.idle.total_seconds() // 60)}
 

@@ -100,12 +100,13 @@ class HybridRetriever:
         extra = expand_question(asked, self.expanders)
         # With a named document, one embedding of the clause part serves both searches:
         # other documents' passages then follow by what they say about that clause.
-        qvec = self.embedder.embed_query(asked)
         # The question as it would read with its terms: searched below the question itself
-        # ("add"), or instead of it ("replace").
+        # ("add"), or instead of it ("replace": the plain question is then not embedded).
         evec = self.embedder.embed_query(embedding_text(asked, extra)) if extra and cfg.expansion_vector != "none" else None
         if evec is not None and cfg.expansion_vector == "replace":
             qvec, evec = evec, None
+        else:
+            qvec = self.embedder.embed_query(asked)
         # Clinical abbreviations are spelled out in the user's own keyword search (EBL ->
         # estimated blood loss): the same words, written two ways.
         keyword = self.store.keyword_search(expand(query), n, common_share=cfg.common_share)

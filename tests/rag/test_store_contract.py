@@ -261,7 +261,7 @@ def test_one_matter_among_many_returns_k(postgres) -> None:
 
     db, admin, conn, matters, rng = _fill_matters(postgres, matters=30, per_matter=80)
     add_member(admin, matters[17], USER)
-    store = PostgresStore(conn, matters[17], USER, ef_search=40)
+    store = PostgresStore(conn, matters[17], USER, ef_search=40, memory_vectors=0)  # the index, not memory
     # The plan a large matter gets: the HNSW graph walked in distance order. At this size the
     # planner would rather sort the matter's few rows by distance, which is exact anyway.
     for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
@@ -281,6 +281,34 @@ def test_one_matter_among_many_returns_k(postgres) -> None:
     conn.run("ROLLBACK")
     assert "passages_embedding" in plan, plan
     assert len(few) < 60
+    conn.close()
+    admin.close()
+
+
+def test_vectors_searched_in_memory_match_the_database(postgres) -> None:
+    """A matter small enough is searched in memory: the same ids, in the same order, as
+    PostgreSQL's exact scan; only its member's rows, and reread when the matter changes."""
+    from rag.store.postgres.schema import add_member
+    from rag.store.postgres.store import PostgresStore
+
+    db, admin, conn, matters, rng = _fill_matters(postgres, matters=3, per_matter=300)
+    add_member(admin, matters[1], USER)
+    in_memory, in_db = PostgresStore(conn, matters[1], USER), PostgresStore(conn, matters[1], USER, memory_vectors=0)
+    docs = list(in_memory.profiles())
+    for _ in range(3):
+        q = rng.normal(size=384).astype(np.float32)
+        for k, only in ((60, None), (5, None), (40, docs)):
+            got, want = in_memory.vector_search(q, k, only), in_db.vector_search(q, k, only)
+            assert [i for i, _ in got] == [i for i, _ in want]
+            assert max(abs(a - b) for (_, a), (_, b) in zip(got, want)) < 1e-6
+    assert PostgresStore(conn, matters[1], OTHER_USER).vector_search(q, 5) == []
+    # A document added later is found at once: the change marker says the matter changed.
+    vec = q / np.linalg.norm(q)
+    parsed = ParsedDocument(pages=[Page(1, "x")], kind="txt", title="t")
+    _doc, (new_id,) = in_memory.add_document(path="/b.txt", name="b.txt", sha256="", size=1, parsed=parsed,
+                                             chunks=[Chunk(page=1, start=0, end=1, text="x", ordinal=0)],
+                                             vectors=vec[None, :])
+    assert in_memory.vector_search(q, 1)[0][0] == new_id
     conn.close()
     admin.close()
 

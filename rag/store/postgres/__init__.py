@@ -11,6 +11,9 @@ For docqa-server::
     store = PostgresStore(conn, matter, user_id)   # every call: its own transaction, with
     retriever = HybridRetriever(store, embedder)   # SET LOCAL docqa.user_id for the policies
 
-A store keeps per-matter word counts for keyword ranking until the matter changes: keep one
-per matter and user on a connection rather than one per request where latency matters.
+A store keeps per-matter word counts for keyword ranking, and the vectors of a matter of up
+to ``memory_vectors`` passages (searched in memory, exactly), until the matter changes: keep
+one per matter and user rather than one per request where latency matters. docqa-server runs
+a store's calls inside the request's own transaction, already set to the user
+(``with store.within(conn): ...``).
 """

@@ -77,22 +77,25 @@ def keyword_candidates(conn: Any, matter_id: int, query: str, k: int, doc_ids: S
         args["docs"] = [int(d) for d in doc_ids]
     if ranking.idf:
         n = counts[""]
-        args["ws"] = words
         # BM25's idf, never below a small floor: a word in most passages still counts a little.
-        args["idf"] = [max(math.log(1 + (n - counts[w] + 0.5) / (counts[w] + 0.5)), 1e-3) for w in words]
+        idf = [max(math.log(1 + (n - counts[w] + 0.5) / (counts[w] + 0.5)), 1e-3) for w in words]
         args["orq"] = " | ".join(words)
         # Under row-level security the planner may not run a non-LEAKPROOF operator such as
         # @@ inside the GIN index before the policy's filter, so every passage of the matter
-        # is tested: once here, with the OR of the words, and each word only on those hits
-        # (joining the words to the passages tested every passage once per word: 98 ms
-        # against 37 ms on cuad-dev's 5,730 passages).
+        # is tested with the OR of the words, and each word ranked only where it is found.
+        # The queries are parsed once (the CTE), not per passage, and each word's score is
+        # a column of its own: 2.6 ms against 5-7 ms for a subquery over a table of the
+        # words, the same ranking (2,000 passages, two words held by 80% of them).
+        for i, w in enumerate(words):
+            args[f"w{i}"], args[f"i{i}"] = w, idf[i]
+        parsed = ", ".join(f"to_tsquery('english', :w{i}) AS t{i}" for i in range(len(words)))
+        score = " + ".join(f"CASE WHEN p.tsv @@ q.t{i} THEN CAST(:i{i} AS float8) * ts_rank_cd(q.wts, p.tsv, q.t{i},"
+                           f" :norm) ELSE 0 END" for i in range(len(words)))
         rows = conn.run(
-            "WITH q AS MATERIALIZED (SELECT to_tsquery('english', u.w) AS tq, u.idf FROM"
-            " unnest(CAST(:ws AS text[]), CAST(:idf AS float8[])) AS u(w, idf)),"
-            f" hits AS MATERIALIZED (SELECT p.id, p.tsv FROM passages p WHERE {where}"
-            " AND p.tsv @@ to_tsquery('english', :orq))"
-            " SELECT h.id, (SELECT sum(q.idf * ts_rank_cd(CAST(:wts AS real[]), h.tsv, q.tq, :norm)) FROM q"
-            " WHERE h.tsv @@ q.tq) AS s FROM hits h ORDER BY s DESC, h.id LIMIT :k", **args)
+            f"WITH q AS MATERIALIZED (SELECT {parsed}, to_tsquery('english', :orq) AS tor,"
+            " CAST(:wts AS real[]) AS wts)"
+            f" SELECT p.id, {score} AS s FROM q, passages p WHERE {where} AND p.tsv @@ q.tor"
+            " ORDER BY s DESC, p.id LIMIT :k", **args)
     else:
         args["q"] = " | ".join(words)
         rows = conn.run(

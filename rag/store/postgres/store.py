@@ -45,7 +45,7 @@ class PostgresStore:
     """One matter (``matter_id``) as one user (``user_id``) sees it, over ``conn``."""
 
     def __init__(self, conn: Any, matter_id: int, user_id: int, *, ef_search: int = 100,
-                 ranking: KeywordRanking | None = None) -> None:
+                 ranking: KeywordRanking | None = None, memory_vectors: int = 20_000) -> None:
         self.conn = conn
         self.matter_id = int(matter_id)
         self.user_id = int(user_id)
@@ -56,12 +56,23 @@ class PostgresStore:
         self._lock = threading.RLock()
         self._df_cache: dict[str, int] = {}
         self._df_state: str | None = None
+        # A matter of at most this many passages has its vectors searched in memory, exactly
+        # (``vector_search``): 1.5 kB each, read again only when the matter changes.
+        self.memory_vectors = int(memory_vectors)
+        self._vectors: tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] | None = None
+        self._borrowed: Any = None  # the caller's transaction, while ``within`` lasts
+        self._marker_now: str | None = None  # the change marker read in this transaction
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         """One transaction as this store's user: row-level security reads the user from
-        ``docqa.user_id``, set LOCAL so that it ends with the transaction."""
+        ``docqa.user_id``, set LOCAL so that it ends with the transaction. Inside
+        :meth:`within`, the caller's transaction instead."""
         with self._lock:
+            if self._borrowed is not None:
+                yield self._borrowed
+                return
+            self._marker_now = None
             self.conn.run("BEGIN")
             try:
                 self.conn.run("SELECT set_config('docqa.user_id', :u, true)", u=str(self.user_id))
@@ -69,9 +80,25 @@ class PostgresStore:
             except BaseException:
                 self.conn.run("ROLLBACK")
                 raise
+            finally:
+                self._marker_now = None
             self.conn.run("COMMIT")
 
+    @contextmanager
+    def within(self, conn: Any) -> Iterator[None]:
+        """Run every call in the caller's open transaction on ``conn``, which must already be
+        this store's user's (``docqa.user_id`` set LOCAL to ``user_id``, as docqa-server's
+        request transactions are): a search then costs no transactions of its own, and
+        row-level security applies to it as to the rest of the request."""
+        with self._lock:
+            self._borrowed, self._marker_now = conn, None
+            try:
+                yield
+            finally:
+                self._borrowed, self._marker_now = None, None
+
     def _bump(self, conn: Any) -> None:
+        self._marker_now = None
         conn.run("INSERT INTO matter_state(matter_id, generation) VALUES (:m, 1) ON CONFLICT (matter_id)"
                  " DO UPDATE SET generation = matter_state.generation + 1", m=self.matter_id)
 
@@ -203,8 +230,7 @@ class PostgresStore:
 
     def change_marker(self) -> str:
         with self._tx() as conn:
-            rows = conn.run("SELECT generation FROM matter_state WHERE matter_id=:m", m=self.matter_id)
-        return str(rows[0][0]) if rows else ""
+            return self.change_marker_in(conn)
 
     # -- passages ---------------------------------------------------------------------------
     _CHUNK_COLS = ('p.id, p.doc_id, p.ordinal, p.page, p.start, p."end", p.heading, p.text, d.name, d.path,'
@@ -258,19 +284,49 @@ class PostgresStore:
                                       self._df_cache, self.ranking)
 
     def change_marker_in(self, conn: Any) -> str:
-        rows = conn.run("SELECT generation FROM matter_state WHERE matter_id=:m", m=self.matter_id)
-        return str(rows[0][0]) if rows else ""
+        """The marker, read once per transaction (a search asks for it three times)."""
+        if self._marker_now is None:
+            rows = conn.run("SELECT generation FROM matter_state WHERE matter_id=:m", m=self.matter_id)
+            self._marker_now = str(rows[0][0]) if rows else ""
+        return self._marker_now
+
+    def _matter_vectors(self, conn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(ids, doc ids, vectors, their norms) of the matter's passages, in id order, when
+        there are at most ``memory_vectors`` of them; read as this user (row-level security),
+        again whenever the matter changed."""
+        state = self.change_marker_in(conn)
+        if self._vectors is None or self._vectors[0] != state:
+            got = None
+            n = int(conn.run("SELECT count(*) FROM passages WHERE matter_id=:m", m=self.matter_id)[0][0])
+            if n <= self.memory_vectors:
+                # vector_send's binary form (2-byte dimension, 2 unused, then big-endian
+                # float4s) is read by numpy at once; text or real[] go one number at a time.
+                rows = conn.run("SELECT id, doc_id, vector_send(embedding) FROM passages WHERE matter_id=:m"
+                                " ORDER BY id", m=self.matter_id)
+                ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
+                docs = np.array([int(r[1]) for r in rows], dtype=np.int64)
+                if rows:
+                    flat = np.frombuffer(b"".join(bytes(r[2]) for r in rows), dtype=">f4")
+                    vecs = flat.reshape(len(rows), -1)[:, 1:].astype(np.float32)
+                else:
+                    vecs = np.zeros((0, 0), np.float32)
+                got = (ids, docs, vecs, np.linalg.norm(vecs.astype(np.float64), axis=1))
+            self._vectors = (state, got)
+        return self._vectors[1]
 
     def vector_search(self, vector: np.ndarray, k: int, doc_ids: Sequence[int] | None = None
                       ) -> list[tuple[int, float]]:
         if k <= 0 or (doc_ids is not None and not doc_ids):
             return []
-        where = "p.matter_id=:m"
-        args: dict[str, Any] = {"m": self.matter_id, "v": _vector_literal(vector), "k": int(k)}
-        if doc_ids is not None:
-            where += " AND p.doc_id = ANY(CAST(:docs AS bigint[]))"
-            args["docs"] = [int(d) for d in doc_ids]
         with self._tx() as conn:
+            mem = self._matter_vectors(conn) if self.memory_vectors > 0 else None
+            if mem is not None:
+                return _nearest(mem, vector, int(k), doc_ids)
+            where = "p.matter_id=:m"
+            args: dict[str, Any] = {"m": self.matter_id, "v": _vector_literal(vector), "k": int(k)}
+            if doc_ids is not None:
+                where += " AND p.doc_id = ANY(CAST(:docs AS bigint[]))"
+                args["docs"] = [int(d) for d in doc_ids]
             # A matter is a filter on one index shared by all matters: without iterative
             # scans HNSW returns its ef_search nearest of all matters, and the filter then
             # keeps only the few of this one. relaxed_order lets results come slightly out
@@ -310,3 +366,25 @@ class PostgresStore:
 
     def close(self) -> None:
         """The connection is the caller's (a pool's) to close."""
+
+
+def _nearest(mem: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], vector: np.ndarray, k: int,
+             doc_ids: Sequence[int] | None) -> list[tuple[int, float]]:
+    """The exact ``k`` nearest by cosine, as pgvector's ``<=>`` orders them (distance, then
+    id); what the HNSW graph approximates. Never more than a member could read: ``mem`` was
+    read under row-level security."""
+    ids, docs, vecs, norms = mem
+    if doc_ids is not None:
+        keep = np.isin(docs, np.asarray([int(d) for d in doc_ids], dtype=np.int64))
+        ids, vecs, norms = ids[keep], vecs[keep], norms[keep]
+    if not len(ids):
+        return []
+    q = np.asarray(vector, dtype=np.float32).reshape(-1)
+    qn = float(np.linalg.norm(q.astype(np.float64)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sims = np.clip((vecs @ q).astype(np.float64) / (norms * qn), -1.0, 1.0)
+    dist = 1.0 - np.nan_to_num(sims, nan=0.0)
+    # Every passage as near as the k-th: ties are broken by id, as ORDER BY dist, id does.
+    top = np.nonzero(dist <= np.partition(dist, k - 1)[k - 1])[0] if k < len(dist) else np.arange(len(dist))
+    order = top[np.lexsort((ids[top], dist[top]))][:k]
+    return [(int(ids[i]), float(1.0 - dist[i])) for i in order]
