@@ -10,7 +10,7 @@ tests/bench/cuad_eval.py); a pair without one when its cell says *not stated*. C
 are split in two by name (even positions: "tune", odd: "report"): the decision's
 thresholds were tuned on "tune" only; both halves are printed. ``--dump FILE`` writes every
 cell's evidence for tuning (``--tune`` reads it back and searches, per kind and on the
-tune half only, the rule of rag/ask/review/cells.py: which cosine, its least value, strong
+tune half only, the rule of rag/ask/review/cells.py: which measure, its least value, strong
 wording needed or not, least standing above the document's passages). Cells are computed
 without the cache, one process, no model; s/cell is the computing time per cell, peak
 RSS is sampled every 100 cells. The library is built from --corpus on the first run
@@ -117,8 +117,9 @@ def table(cells: list[dict[str, Any]], title: str) -> None:
         print(f"{name:<30} {f:>8.3f} ({len(yes):>4}) {n:>10.3f} ({len(no):>4})")
 
 
-# (what is measured: "score", the question's cosine, or "example", the kind's example
-# clause's; its least value; strong wording needed; its least standing (z) in the document)
+# (what is measured: "score", the question's cosine, "example", the kind's example
+# clause's, or "quote", the best cue quote's picker score; its least value; strong wording
+# needed; its least standing (z) in the document, which a quote's score has none of)
 Rule = tuple[str, float, bool, float]
 
 
@@ -134,7 +135,7 @@ def redecide(cells: list[dict[str, Any]], rules: dict[str, Rule], default: Rule)
         if what not in c:
             what = "score"
         short = c.get("passages", 99) <= 3
-        z = c.get("z" if what == "score" else what + "_z", 0.0)
+        z = c.get("z" if what == "score" else what + "_z", 99.0 if what == "quote" else 0.0)  # a quote has no spread
         found = (c["cue"] and (short or c[what] >= t) and (c.get("strong_held", 1.0) > 0 or not need)
                  and (short or z >= zmin))
         out.append({**c, "status": "found" if found else "not_stated"})
@@ -154,7 +155,7 @@ def tune(cells: list[dict[str, Any]], slack: float) -> dict[str, Rule]:
             k = kind_of(c["question"])
             by[k.name if k else ""].append(c)
     best: dict[str, Rule] = {}
-    grid = [(what, t / 100, need, z) for what in ("score", "example") for t in range(0, 100, 5)
+    grid = [(what, t / 100, need, z) for what in ("score", "example", "quote") for t in range(0, 100, 5)
             for need in (False, True) for z in (-99.0, 0.0, 0.5, 1.0, 1.5, 2.0)]
     for kind, rows in by.items():
         got = {r: _rates(redecide(rows, {kind: r}, r)) for r in grid}

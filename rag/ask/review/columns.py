@@ -38,6 +38,19 @@ class Kind:
     cues: str  # a regex: how a document says it (case-insensitive)
     answer: str  # place | date | duration | amount | yesno | list | text
     not_cue: str = ""  # a regex of wordings that look like a cue but are not ("exclusive jurisdiction")
+    # Stated only by an operative clause: a definition using the kind's words ("“Competing
+    # Product” means ...", "“Change of Control” means ...") names a thing and obliges no
+    # one, so it is no cue. Not so for the term, often stated as one ("“Term” means ...").
+    operative: bool = False
+
+
+# A non-compete need not say "compete": a party bound not to develop, make, sell or
+# acquire what the other does, for a time ("during the Term", "for 24 months after its
+# termination"), is restrained from competing all the same.
+_RESTRAINT = (r"\b(?:not|neither|prohibited from|refrain from)\b[^.;]{0,100}?\b(?:develop|commerciali[sz]e|manufactur"
+              r"|sell|distribut|provide|produce|market|promot|advertis|acquir|conduct|engage|research)\w*")
+_TIME_BOUND = r"(?:\bduring the term\b|\bfor a period of\b[^.;]{0,40}?\b(?:after|following)\b)"
+NON_COMPETE_RESTRAINT = rf"{_TIME_BOUND}[^.;]{{0,120}}?{_RESTRAINT}|{_RESTRAINT}[^.;]{{0,150}}?{_TIME_BOUND}"
 
 
 # How a clause of each kind is written when a document has one, stricter than its cues,
@@ -46,11 +59,21 @@ class Kind:
 STRONG: dict[str, tuple[str, str]] = {
     "governing law": (r"\bgoverned by\b|\bgoverning law\b|\bconstrued in accordance with\b",
                       r"\bgoverning law\b|\bapplicable law\b|\bchoice of law\b"),
-    "term": (r"\binitial term\b|\bterm of this agreement\b|\bshall (?:expire|terminate) (?:on|upon|at)\b"
-             r"|\b(?:remain|continue) in (?:full )?(?:force|effect)\b.{0,80}?\b(?:until|for|years?)\b",
+    # How long it lasts, said of the agreement ("the term of this Agreement shall commence
+    # ... and continue for", "shall expire on"), not "during the term of this Agreement",
+    # which every other clause says.
+    "term": (r"\binitial term\b|\bterm\b[\"”]?(?: of this agreement)?(?: \([^)]{0,40}\))?,? (?:shall|will) (?:be|begin"
+             r"|commence|continue|expire|end|run|remain)\b|\bshall (?:automatically )?expire\b"
+             r"|\b(?:expiration|expiry|termination|end) date\b\W{0,3}(?:is|shall be|:)"
+             r"|\bthis agreement (?:shall|will) (?:commence|begin|become effective|come into (?:force|effect)"
+             r"|be in effect|expire|end)\b|\bcomes? into (?:force|effect)\b|\bshall (?:terminate|end) on\b"
+             r"|\b(?:remain|continue) in (?:full )?(?:force|effect)\b.{0,80}?\b(?:until|for|years?)\b"
+             r"|\b(?:continue|remain valid|be in effect)\b.{0,30}?\b(?:for a period of|until|in perpetuity)\b"
+             r"|[\"“](?:initial )?term[\"”],? (?:shall )?means?\b",
              r"\bterm\b|\bduration\b|\bexpiration\b"),
     "renewal": (r"\bautomatic(?:ally)? (?:be )?(?:renew|extend)\w*|\brenew\w* (?:term|period)s?\b"
-                r"|\bsuccessive\b.{0,30}?\b(?:periods?|terms?)\b|\bunless (?:either|one) party\b.{0,80}?\bnotice\b",
+                r"|\bsuccessive\b.{0,30}?\b(?:periods?|terms?)\b|\bunless (?:either|one) party\b.{0,80}?\bnotice\b"
+                r"|\bextend\w*\b.{0,60}?\b(?:additional|successive|further)\b.{0,20}?\b(?:terms?|periods?|years?)\b",
                 r"\brenewal\b|\bextension\b"),
     "termination for convenience": (r"\bfor convenience\b|\bwithout cause\b|\bfor any (?:or no )?reason\b",
                                     r"\btermination\b"),
@@ -59,15 +82,20 @@ STRONG: dict[str, tuple[str, str]] = {
     "change of control": (r"\bchange (?:of|in) (?:the )?control\b|\bmerger\b|\bacqui\w+\b.{0,60}?\b(?:all|substantially"
                           r"|majority|control)\b|\b(?:sale|transfer) of (?:all|substantially all)\b",
                           r"\bchange (?:of|in) control\b|\bmerger\b"),
-    "liability cap": (r"\bin no event\b.{0,200}?\bexceed\w*|\b(?:aggregate|total|maximum|cumulative|entire) liability\b"
+    "liability cap": (r"\bin no event\b.{0,200}?\bexceed\w*|\bexclusive liability\b"
+                      r"|\blimitations? (?:of|on) liability\b|\bliabilit\w*\b.{0,120}?\bno greater than\b|\b(?:aggregate|total|maximum|cumulative|entire) liability\b"
                       r"|\bliabilit\w*\b.{0,120}?\blimited to\b|\bshall not exceed\b"
                       r"|\b(?:not|no|neither)\b.{0,80}?\bliable\b.{0,200}?\b(?:consequential|incidental|indirect|punitive)\b",
                       r"\blimitation (?:of|on) liability\b|\bliability\b"),
-    "exclusivity": (r"\bexclusive (?:right|distributor|license|licensee|supplier|provider|basis|agent|reseller|dealer)"
-                    r"|\bexclusively\b|\bsole and exclusive\b", r"\bexclusiv\w*"),
+    # "an exclusive, non-transferable, royalty-bearing license": the grant's adjectives
+    # come between the word and what it makes exclusive.
+    "exclusivity": (r"\bexclusive\b[^.;]{0,60}?\b(?:rights?|distributor|license|licensee|supplier|provider|basis"
+                    r"|agent|reseller|dealer)\b|\bsole (?:and exclusive )?(?:supplier|distributor|provider|source|reseller"
+                    r"|agent|licensee)\b|\bexclusively\b|\bsole and exclusive\b", r"\bexclusiv\w*"),
     "non-compete": (r"\bnon-?compet\w*|\bnot\b.{0,80}?\bcompet\w*|\bcompeting (?:products?|business|services)\b"
-                    r"|\brestrictive covenant", r"\bnon-?compet\w*|\bcompetition\b|\bcompetitive\b|\brestrictive\b"),
-    "audit rights": (r"\baudit\w*|\binspect\w*\b.{0,60}?\b(?:books|records)\b", r"\baudit\w*|\brecords\b|\binspection\b"),
+                    r"|\brestrictive covenant|" + NON_COMPETE_RESTRAINT, r"\bnon-?compet\w*|\bcompetition\b|\bcompetitive\b|\brestrictive\b"),
+    "audit rights": (r"\baudit\w*|\binspect\w*\b.{0,60}?\b(?:books|records)\b"
+                     r"|\baccess\b.{0,60}?\b(?:books|records)\b|\b(?:available|open) for (?:inspection|examination)\b", r"\baudit\w*|\brecords\b|\binspection\b"),
     "insurance": (r"\binsurance\b.{0,120}?\b(?:maintain|carry|obtain|polic\w*|coverage)\b"
                   r"|\b(?:maintain|carry|obtain)\b.{0,120}?\binsurance\b", r"\binsurance\b"),
 }
@@ -85,10 +113,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("term", ("expir", "term", "end", "last", "durat", "until"),
          r"\b(?:term|expir\w*|continue|remain)\b.{0,200}?\b(?:years?|months?|anniversary|until|through|"
          r"\d{4})\b|\bterm of this agreement\b|\b(?:remain|continue) (?:valid|in (?:full )?(?:force|effect))\b"
-         r"|\bperpetu\w*", "date"),
+         r"|\bperpetu\w*|\bshall (?:automatically )?expire\b|\b(?:expiration|expiry|termination) date\b", "date"),
     Kind("renewal", ("renew", "extend", "extens", "roll"),
-         r"\brenew\w*|\bextend\w*.{0,60}?\b(?:additional|successive|further|another)\b|\bsuccessive\b.{0,40}?"
-         r"\b(?:periods?|terms?|years?)\b|\bevergreen\b", "duration"),
+         r"\brenew\w*|\bextend\w*.{0,60}?\b(?:additional|successive|further|another)\b"
+         r"|\bextend\w* for (?:a|an additional|a further) (?:period|term)\b|\bsuccessive\b.{0,40}?"
+         r"\b(?:periods?|terms?|years?)\b|\bevergreen\b", "duration", operative=True),
     Kind("termination for convenience", ("conveni", "without caus", "any reason", "walk away", "cancel",
                                           "termin"),
          r"\bterminat\w*\b.{0,250}?(?:\bconvenience\b|\bwithout cause\b|\bfor any reason\b|\bno reason\b|"
@@ -96,39 +125,62 @@ KINDS: tuple[Kind, ...] = (
          r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*"
          # "may terminate ... upon thirty (30) days' notice": an exit needing no breach.
          r"|\bmay\b.{0,40}?\bterminat\w*\b.{0,120}?\b(?:\d+|ten|fifteen|thirty|sixty|ninety)\b.{0,30}?\bnotice\b"
-         r"|\b(?:option|discretion)\b.{0,80}?\bterminat\w*", "duration"),
+         r"|\b(?:option|discretion)\b.{0,80}?\bterminat\w*", "duration", operative=True,
+         # What survives "termination or expiration ... for any reason" is no right to end it,
+         # nor is ending it "at any time" on a breach or insolvency (that is for cause).
+         not_cue=r"\b(?:termination or expiration|expiration or termination)\b|\bsurviv\w*"
+                 r"|\bat any time\b(?=[^.;]{0,60}?\b(?:breach\w*|default\w*|insolven\w*|bankrupt\w*)\b)"),
     Kind("assignment", ("assign", "transfer", "novat"),
-         r"\bassign\w*\b|\btransfer\w*\b.{0,80}?\b(?:agreement|rights|obligations)\b|\bsuccessors?\b", "yesno"),
+         r"\bassign\w*\b|\btransfer\w*\b.{0,80}?\b(?:agreement|rights|obligations)\b|\bsuccessors?\b", "yesno",
+         operative=True),
     Kind("change of control", ("control", "merger", "acquir", "acquisit", "takeov", "ownership"),
          r"\bchange (?:of|in) (?:the )?control\b|\bmerg(?:er|e|es|ed|ing)\b|\bacqui(?:red|sition|res?)\b"
-         r"|\bconsolidat\w*|\bsale of (?:all|substantially)|\bcontrolling (?:interest|stake)\b", "yesno"),
+         r"|\bconsolidat\w*|\bsale of (?:all|substantially)|\bcontrolling (?:interest|stake)\b", "yesno",
+         operative=True),
     Kind("liability cap", ("cap", "limit", "liabil", "maximum", "exposur"),
          r"\b(?:liabilit\w*|damages|amounts?)\b.{0,250}?(?:\bexceed\w*\b|\blimited to\b|\bin no event\b|"
          r"\bmaximum\b|\baggregate\b|\bcap\b)|\b(?:in no event|under no circumstances)\b.{0,200}?\bliab"
          # A limit on what is recoverable is one too: "neither party shall be liable for
          # consequential damages", "limitation of liability".
          r"|\b(?:not|no|neither)\b.{0,80}?\b(?:liable|responsible)\b.{0,200}?\b(?:damages|loss(?:es)?)\b"
-         r"|\blimitation (?:of|on) liability\b|\b(?:consequential|incidental|punitive)\b.{0,80}?\bdamages\b",
-         "amount"),
+         r"|\blimitations? (?:of|on) liability\b|\b(?:consequential|incidental|punitive)\b.{0,80}?\bdamages\b"
+         # A sole remedy caps what may be claimed: "Buyer's sole and exclusive remedy shall be ...".
+         r"|\b(?:sole|exclusive) (?:and exclusive )?(?:remed(?:y|ies)|liability)\b|\bno greater than\b",
+         "amount", operative=True),
     Kind("indemnity", ("indemn", "hold harmless", "defend"),
-         r"\bindemnif\w*|\bhold\b.{0,30}?\bharmless\b", "yesno"),
+         r"\bindemnif\w*|\bhold\b.{0,30}?\bharmless\b", "yesno", operative=True),
     Kind("exclusivity", ("exclus", "sole", "only supplier", "only distributor"),
          r"\bexclusiv\w*|\bsole (?:and exclusive )?(?:supplier|distributor|provider|source|reseller|agent|licensee)"
-         r"|\bsolely from\b|\bnot (?:appoint|engage|grant)\b.{0,80}?\b(?:other|third|any)\b"
+         r"|\bsolely from\b|\bnot (?:be )?(?:appoint|engag|grant)\w*\b.{0,80}?\b(?:other|third|any)\b"
          r"|\bnot\b.{0,40}?\b(?:obtain|purchase|buy|license|sell|distribute)\w*\b.{0,80}?\b(?:other|third|any) "
          r"(?:part\w*|suppliers?|sources?|vendors?|distributors?)\b", "yesno",
-         not_cue=r"\bexclusive (?:jurisdiction|venue|remed\w*|property|courts?|forum|of)\b|\bnon-?exclusive\b"),
+         not_cue=r"\bexclusive (?:jurisdiction|venue|remed\w*|property|courts?|forum|of)\b|\bnon-?exclusive\b"
+         # Owning a thing exclusively, or an agreement being the only one, binds no one.
+         r"|\b(?:sole and )?exclusive (?:owner|holder|agreement|statement|understanding)\b|\bcomplete and exclusive\b",
+         operative=True),
     Kind("non-compete", ("compet", "rival"),
-         r"\bnon-?compet\w*|\bcompet\w*|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b"
+         # Competition restrained, not merely named ("a direct competitor", "unfair competition",
+         # "whether or not it competes"): a non-compete forbids it.
+         r"\bnon-?compet\w*|\b(?:not|neither|nor|prohibit\w*|restrict\w*|refrain\w*|covenants?)\b[^.;]{0,100}?\bcompet\w*"
+         r"|\bcompet\w*\b[^.;]{0,60}?\b(?:prohibit|restrict)\w*|\bcompeting (?:products?|business|services)\b"
+         r"|\bsimilar products\b|\bengage in\b.{0,80}?\bbusiness\b"
          r"|\b(?:not|prohibited from|refrain from)\b.{0,60}?\b(?:develop|commerciali[sz]e|manufactur|sell|distribut"
-         r"|provide|produce|market|promot|advertis|solicit)\w*\b.{0,120}?\b(?:similar|third part\w*|other part\w*)\b",
+         r"|provide|produce|market|promot|advertis|solicit)\w*\b.{0,120}?\b(?:similar|third part\w*|other part\w*)\b"
+         rf"|{NON_COMPETE_RESTRAINT}",
          "yesno",
-         not_cue=r"\bcompetent\b|\bcompetitive (?:price|pricing|rates?|terms)\b"),
+         not_cue=r"\bcompetent\b|\bcompetitive (?:price|pricing|rates?|terms|harm|disadvantage)\b|\bcompetitively\b"
+         r"|\bunfair competition\b|\bwhether or not\b", operative=True),
     Kind("audit rights", ("audit", "inspect", "examin", "book", "record"),
          r"\baudit\w*|\binspect\w*\b.{0,80}?\b(?:books|records|facilit\w*|premises)\b|\bbooks\b.{0,20}?\brecords\b"
-         r"|\bexamin\w*\b.{0,60}?\brecords\b", "yesno"),
+         r"|\bexamin\w*\b.{0,60}?\brecords\b|\baccess to\b[^.;]{0,60}?\b(?:books|records|documents|files|premises|facilit\w*)\b"
+         r"|\b(?:available|open) for (?:inspection|examination)\b",
+         "yesno", operative=True,
+         # Audited accounts and an auditor's opinion are about financial statements, not a
+         # party's right to look at the other's books.
+         not_cue=r"\b(?:un)?audited\b[^.;]{0,40}?\bfinancial\b|\bauditors?(?:'s|’s)? (?:opinion|report)\b"
+                 r"|\bindependent (?:certified )?(?:public )?(?:accountants|auditors)\b"),
     Kind("insurance", ("insur", "cover", "polic"),
-         r"\binsur\w*|\bpolic(?:y|ies) of\b|\bcoverage\b", "yesno"),
+         r"\binsur\w*|\bpolic(?:y|ies) of\b|\bcoverage\b", "yesno", operative=True),
     # -- medical record review -------------------------------------------------------
     Kind("allergies", ("allerg", "react", "intoler"),
          r"\ballerg\w*|\bnkda\b|\bno known (?:drug )?allergies\b|\bintoleran\w*|\banaphyla\w*", "list"),
@@ -181,6 +233,21 @@ EXAMPLES: dict[str, str] = {
                  "coverage limits of not less than a stated amount per occurrence and shall name the other "
                  "party as an additional insured.",
 }
+
+
+# A definition, quoted ("“Competing Product” means ...") or numbered in a definitions
+# article ("1.11. Exclusivity Period shall mean ..."), to the end of its sentence.
+DEFINITION = (r"[\"“][^\"”]{1,60}[\"”],?\s+(?:shall\s+)?(?:only\s+)?(?:means?|has the meaning|is defined|shall have the"
+              r" meaning)\b[^.;]*|\b\d{1,2}(?:\.\d{1,2})*\.?\s+(?:[A-Z][\w-]*\s+){1,5}shall\s+mean\b[^.;]*")
+
+
+def not_cue_of(kind: Kind | None) -> re.Pattern[str] | None:
+    """What is taken out of a text before its cues are sought: the kind's look-alikes
+    and, for a kind stated only by an operative clause, definitions."""
+    parts = [kind.not_cue] if kind is not None and kind.not_cue else []
+    if kind is not None and kind.operative:
+        parts.append(DEFINITION)
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.I) if parts else None
 
 
 def strong_of(kind: Kind | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
