@@ -158,7 +158,8 @@ class TeamSession(QObject):
             raise tc.TeamError("not signed in to the team server: Settings › Team", 401)
         got = self._open.get(matter)
         if got is None:
-            got = self._open[matter] = TeamMatter(self.client, matter)
+            # Listed by desktop/team_link.py in a job: the UI thread never waits on the server.
+            got = self._open[matter] = TeamMatter(self.client, matter, listed_later=True)
         return got
 
     def _replace_client(self, client: tc.TeamClient | None) -> None:

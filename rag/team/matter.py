@@ -80,11 +80,15 @@ class TeamMatter(TeamReview):
     read_only = False  # uploads are allowed; what a member may not do, the server refuses
     team = True
 
-    def __init__(self, client: TeamClient, matter: str) -> None:
+    def __init__(self, client: TeamClient, matter: str, *, listed_later: bool = False) -> None:
+        """``listed_later``: :meth:`documents` answers from memory (empty at first) and
+        never calls the server; the caller lists them with :meth:`fetch_documents` off
+        the UI thread (the desktop does, in a job, when the matter opens)."""
         self.client = client
         self.matter = matter
         self._pages: OrderedDict[tuple[int, int], str] = OrderedDict()
-        self._docs: list[DocumentInfo] | None = None
+        self._listed_later = listed_later
+        self._docs: list[DocumentInfo] | None = [] if listed_later else None
 
     @property
     def name(self) -> str:
@@ -102,7 +106,7 @@ class TeamMatter(TeamReview):
 
     def close(self) -> None:
         self._pages.clear()
-        self._docs = None
+        self._docs = [] if self._listed_later else None
 
     # -- documents and pages ----------------------------------------------------------
     def documents(self) -> list[DocumentInfo]:

@@ -46,6 +46,9 @@ class TeamReview:
     def documents(self) -> list[DocumentInfo]:  # TeamMatter's; declared for the type checker
         raise NotImplementedError
 
+    def fetch_documents(self) -> list[DocumentInfo]:  # TeamMatter's
+        raise NotImplementedError
+
     @property
     def grids(self) -> GridStore:
         if self._grid_store is None:
@@ -68,7 +71,7 @@ class TeamReview:
         """The grid ``documents`` × ``columns``, a row per request (Cancel stops between
         rows, keeping those done). The model's written answers are not offered for team
         matters yet: each cell keeps its extractive answer."""
-        docs = [d for d in self.documents() if d.status is DocStatus.READY]
+        docs = [d for d in self.fetch_documents() if d.status is DocStatus.READY]  # as the server has them now
         if documents is not None:
             wanted = set(documents)
             docs = [d for d in docs if d.id in wanted]
