@@ -182,9 +182,25 @@ def test_kind_wordings_and_document_standing() -> None:
     tfc = kind_of("Can either side terminate without cause?")
     assert tfc is not None and re.search(tfc.cues, "Either party may terminate this Agreement upon thirty (30) "
                                          "days' written notice.", re.I | re.S)
+    assert re.search(tfc.cues, "After the first year and upon ninety (90) days' written notice, either party "
+                     "may terminate this Agreement.", re.I | re.S)
     assert strong_of(kind_of("Is consent needed to transfer the contract?"))[0].search(  # type: ignore[union-attr]
         "Neither party may assign this Agreement without the prior written consent of the other.")
     z, gap = standing(0.6, {1: 0.2, 2: 0.3, 3: 0.6, 4: 0.25})
     assert z > 1.5 and abs(gap) < 1e-6
     assert DecisionConfig().rule(None) == Rule("score", 0.35)
     assert DecisionConfig().rule(kind_of("Who indemnifies whom?")) == Rule("score", 0.2)
+
+
+def test_term_answer_is_no_notice_period() -> None:
+    """A term's short answer is how long the agreement lasts, never the notice a term
+    clause also names ("sixty (60) days' written notice", "ninety (90) days prior to")."""
+    from rag.ask.review.extract import short_answer
+
+    assert short_answer("date", "This Agreement shall renew unless either party gives sixty (60) days' written "
+                        "notice; it continues for a period of three (3) years.") == "three (3) years"
+    assert short_answer("date", "It expires on December 31, 2025 unless notice is given at least ninety (90) "
+                        "days prior to the expiration.") == "December 31, 2025"
+    assert short_answer("date", "Either party may end it upon thirty (30) days notice.").startswith("Either party")
+    # A termination's notice period is its answer.
+    assert short_answer("duration", "Either party may end it upon thirty (30) days notice.") == "thirty (30) days"

@@ -125,6 +125,8 @@ KINDS: tuple[Kind, ...] = (
          r"|(?:\bconvenience\b|\bwithout cause\b|\bat any time\b).{0,120}?\bterminat\w*"
          # "may terminate ... upon thirty (30) days' notice": an exit needing no breach.
          r"|\bmay\b.{0,40}?\bterminat\w*\b.{0,120}?\b(?:\d+|ten|fifteen|thirty|sixty|ninety)\b.{0,30}?\bnotice\b"
+         # The notice first: "upon ninety (90) days' written notice, either party may terminate".
+         r"|\b(?:\d+|ten|fifteen|thirty|sixty|ninety)\b.{0,30}?\bnotice\b[^.;]{0,40}?\bmay\b.{0,20}?\bterminat\w*"
          r"|\b(?:option|discretion)\b.{0,80}?\bterminat\w*", "duration", operative=True,
          # What survives "termination or expiration ... for any reason" is no right to end it,
          # nor is ending it "at any time" on a breach or insolvency (that is for cause).

@@ -22,7 +22,7 @@ from rag.cancel import CancelToken
 from rag.store.grids import GridStore
 from rag.types import DocumentInfo, Passage, Quote
 
-ENGINE = "review-3"  # bump when a cell's computation changes: cached cells are then recomputed
+ENGINE = "review-4"  # bump when a cell's computation changes: cached cells are then recomputed
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,12 @@ def short_answer(kind: str, text: str) -> str:
             return places[0]
     if kind == "date":
         m = _DATE.search(flat)
-        d = _DURATION.search(flat)
+        d = _term_duration(flat)
         if m and d:
             return f"{m.group(0)}; {d.group(0)}" if d.start() < m.start() + 200 else m.group(0)
         if m or d:
             return (m or d).group(0)  # type: ignore[union-attr]
-    if kind in ("duration", "date"):
+    if kind == "duration":  # a term's answer is no notice period: its quote's words then
         d = _DURATION.search(flat)
         if d:
             return d.group(0)
@@ -66,6 +66,26 @@ def short_answer(kind: str, text: str) -> str:
     if kind == "yesno":
         return "Yes: " + _first_words(flat)
     return _first_words(flat)
+
+
+# A period of notice, or a window before a date: "upon sixty (60) days' written notice",
+# "at least ninety (90) days prior to the expiration", "notice of thirty (30) days". A
+# term clause often names one ("... renews unless either party gives sixty (60) days'
+# notice"), and it is not how long the agreement lasts.
+_NOTICE_AFTER = re.compile(r"^\W{0,3}(?:s\b)?\W{0,2}(?:(?:prior|advance|written|express|formal)\s+){0,3}notice\b"
+                           r"|^\s*(?:prior to|before|in advance of|preceding|notice)\b", re.I)
+_NOTICE_BEFORE = re.compile(r"\bnotice\s+(?:period\s+)?(?:of\s+)?(?:at least\s+|not less than\s+|no less than\s+)?$"
+                            r"|\b(?:upon|on|with|giving|by|within)\s+(?:at least\s+|not less than\s+)?$", re.I)
+
+
+def _term_duration(flat: str) -> re.Match[str] | None:
+    """The first duration in ``flat`` that is not a period of notice (nor one counted
+    from a notice or before a date): how long a term lasts."""
+    for d in _DURATION.finditer(flat):
+        if _NOTICE_AFTER.search(flat[d.end() : d.end() + 40]) or _NOTICE_BEFORE.search(flat[max(0, d.start() - 40) : d.start()]):
+            continue
+        return d
+    return None
 
 
 def _trim_place(name: str) -> str:
