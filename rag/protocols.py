@@ -124,6 +124,10 @@ class Store(Protocol):
 
     def first_text(self, doc_id: int, chars: int = 2000) -> str: ...
 
+    def first_texts(self, doc_ids: Sequence[int], chars: int = 2000) -> dict[int, str]:
+        """``first_text`` of many documents at once (the document finder reads them all)."""
+        ...
+
     def change_marker(self) -> str:
         """Differs after any write to documents and passages: for caches of what searches read."""
         ...

@@ -62,6 +62,8 @@ def login(body: Login, request: Request) -> dict[str, object]:
         throttle.failed(body.name, address)
         raise HTTPException(401, "wrong name or password")
     throttle.succeeded(body.name, address)
+    if request.app.state.settings.warm_on_login:
+        request.app.state.engine.warm_soon(g.pool, user)
     return {"token": token, "user": user.name, "expires": expires.isoformat(),
             "idle_minutes": int(g.policy.idle.total_seconds() // 60)}
 

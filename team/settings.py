@@ -22,4 +22,5 @@ class ServerSettings:
     # Threads of one encode and of one matrix product in the server's own process (team/
     # engine.py: limit_threads); 0 leaves torch's and BLAS's defaults (one per core).
     compute_threads: int = 1
+    warm_on_login: bool = True  # read a user's matters when they sign in (team/engine.py: warm_soon)
     ingest_workers: int = 1  # parser processes; each file is parsed in one (rag/ingest/parsing/isolated.py)

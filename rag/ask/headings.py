@@ -59,6 +59,9 @@ class HeadingExpander:
             out.append(ExpansionTerm(texts[int(i)], self.weight, f"heading:{sims[i]:.2f}"))
         return out
 
+    def prepare(self) -> None:
+        self._headings()
+
     def _headings(self) -> tuple[list[str], np.ndarray]:
         """Distinct heading leaves of the library and their vectors, refreshed when it changes."""
         state = self.store.change_marker()

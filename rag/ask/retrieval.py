@@ -163,6 +163,15 @@ class HybridRetriever:
         """The documents a question names: doc id -> how well (0-1); empty if none."""
         return self.find_documents(query)[0]
 
+    def prepare(self) -> None:
+        """Read now what a first search would read (the document finder's profiles, the
+        headings' vectors): a server warms a matter this way before its user asks."""
+        self.scorer.refresh()
+        for expander in self.expanders:
+            warm = getattr(expander, "prepare", None)
+            if warm is not None:
+                warm()
+
     def find_documents(self, query: str) -> tuple[dict[int, float], str]:
         """The documents a question names (doc id -> how well, 0-1; empty if none), and
         what it asks of them: the question without the words that name them."""

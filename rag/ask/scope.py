@@ -117,6 +117,10 @@ class DocumentScorer:
         self._n = 0
         self._clinical: dict[int, tuple[str, str]] = {}  # clinical report -> (patient|dob, record)
 
+    def refresh(self) -> None:
+        """Read the profiles now if the library changed (a search would, first)."""
+        self._refresh()
+
     def _refresh(self) -> None:
         # Reading every profile to see whether any changed took 7 ms a question at 540
         # documents: the manifest says whether anything was written since.
@@ -131,6 +135,7 @@ class DocumentScorer:
         profiles = []
         df: dict[str, int] = {}
         clinical: dict[int, tuple[str, str]] = {}
+        openings = self.store.first_texts([d for d, _n in key], self.opening_chars)
         for doc_id, name in key:
             prof: DocProfile = profiles_of[doc_id][1]
             if prof.kind:
@@ -148,7 +153,7 @@ class DocumentScorer:
                                                                    *prof.clinical_names())))
                           if n)
             head = frozenset().union(*names) if names else frozenset()
-            body = frozenset(keywords(self.store.first_text(doc_id, self.opening_chars)))
+            body = frozenset(keywords(openings.get(doc_id, "")))
             titles = tuple(n for n in (*parts, _name_terms(prof.title)) if n)
             profiles.append(_Profile(doc_id, head, body, names, titles))
             for w in head | body:

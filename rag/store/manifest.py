@@ -306,6 +306,9 @@ class Manifest(ChunkQueries, FileQueries):
             ).fetchone()
         return "" if row is None else str(row[0])
 
+    def first_texts(self, doc_ids: Sequence[int], chars: int = 2000) -> dict[int, str]:
+        return {int(d): self.first_text(int(d), chars) for d in doc_ids}
+
     def ocr_pages(self, doc_id: int) -> list[tuple[int, float]]:
         """(page number, mean word confidence 0-100) of each page of the document read by OCR."""
         with self._lock:

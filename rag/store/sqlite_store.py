@@ -72,6 +72,9 @@ class SqlCipherStore:
     def first_text(self, doc_id: int, chars: int = 2000) -> str:
         return self.manifest.first_text(doc_id, chars)
 
+    def first_texts(self, doc_ids: Sequence[int], chars: int = 2000) -> dict[int, str]:
+        return self.manifest.first_texts(doc_ids, chars)
+
     def change_marker(self) -> str:
         return self.manifest.change_marker()
 

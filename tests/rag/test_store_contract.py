@@ -115,6 +115,7 @@ def test_documents_pages_and_passages(store: Store, filled) -> None:
     assert store.page_text(doc_id, 2).startswith("The tenant pays monthly rent")
     assert store.page_text(doc_id, 9) == ""
     assert store.first_text(doc_id, 12) == "OFFICE LEASE"
+    assert store.first_texts([doc_id, 99999], 12) == {doc_id: "OFFICE LEASE", 99999: ""}
     assert sorted(store.chunk_ids(doc_id)) == sorted(ids)
     assert store.count_chunks() == 9
     got = store.chunks_by_id(ids)
@@ -309,6 +310,69 @@ def test_vectors_searched_in_memory_match_the_database(postgres) -> None:
                                              chunks=[Chunk(page=1, start=0, end=1, text="x", ordinal=0)],
                                              vectors=vec[None, :])
     assert in_memory.vector_search(q, 1)[0][0] == new_id
+    conn.close()
+    admin.close()
+
+
+def test_keywords_ranked_from_the_cache_match_the_database(postgres) -> None:
+    """A search whose words the store already ranked is scored from its cache: the same ids,
+    in the same order, with the same scores (to the bit) as PostgreSQL's one query; a word
+    first seen is ranked by the database, and a change to the matter starts again."""
+    import random
+
+    from rag.store.postgres.keywords import keyword_candidates
+    from rag.store.postgres.schema import add_member, create_matter
+    from rag.store.postgres.store import PostgresStore
+
+    db, admin = pg_app_setup(postgres)
+    conn = postgres.connect(user=APP_ROLE, database=db)
+    mid = create_matter(admin, "words")
+    add_member(admin, mid, USER)
+    store = PostgresStore(conn, mid, USER)
+    rng = random.Random(5)
+    vocab = ("notice termination rent landlord tenant supplier buyer patent indemnity confidential "
+             "delaware arbitration invoice payment warranty liability assignment consent audit").split()
+    docs = []
+    for d in range(6):
+        texts = [" ".join(rng.choice(vocab) for _ in range(rng.randint(5, 30))) for _ in range(25)]
+        parsed = ParsedDocument(pages=[Page(1, "\n".join(texts))], kind="txt", title=f"Doc {d}")
+        chunks = [Chunk(page=1, start=0, end=len(t), text=t, heading="Terms" if i % 7 == 0 else "", ordinal=i)
+                  for i, t in enumerate(texts)]
+        docs.append(store.add_document(path=f"/m/{d}.txt", name=f"{d}.txt", sha256="", size=1, parsed=parsed,
+                                       chunks=chunks, vectors=np.ones((len(texts), 384), np.float32))[0])
+    questions = ["who pays the rent and the invoice?", "termination notice", "patent indemnity for the buyer",
+                 "is consent needed for assignment?", "audit", "warranty liability delaware arbitration"]
+
+    def both(q: str, k: int, only, share: float):
+        conn.run("BEGIN")
+        conn.run("SELECT set_config('docqa.user_id', :u, true)", u=str(USER))
+        try:
+            with store.within(conn):
+                cached = store.keyword_search(q, k, only, common_share=share)
+                cache = store._word_cache(conn)
+                sql = keyword_candidates(conn, mid, q, k, only, share, cache, store.ranking, in_sql=True)
+        finally:
+            conn.run("ROLLBACK")
+        return cached, sql
+
+    for q in questions:
+        for k, only, share in ((60, None, 1.0), (8, None, 0.2), (20, docs[1:3], 1.0), (5, [docs[4]], 0.2)):
+            cached, sql = both(q, k, only, share)
+            assert cached == sql and cached, (q, k, only)
+    # Ranked from the cache now: the database is asked nothing but the change marker.
+    ran: list[str] = []
+    original = conn.run
+    conn.run = lambda sql, **kw: (ran.append(sql), original(sql, **kw))[1]
+    assert store.keyword_search(questions[0], 8)
+    conn.run = original
+    assert not any("ts_rank_cd" in s or "count(" in s for s in ran), ran
+    # A passage added later is found at once.
+    parsed = ParsedDocument(pages=[Page(1, "zebra rent")], kind="txt", title="new")
+    _doc, (new_id,) = store.add_document(path="/m/new.txt", name="new.txt", sha256="", size=1, parsed=parsed,
+                                         chunks=[Chunk(page=1, start=0, end=10, text="zebra rent", ordinal=0)],
+                                         vectors=np.ones((1, 384), np.float32))
+    assert store.keyword_search("zebra", 3)[0][0] == new_id
+    assert PostgresStore(conn, mid, OTHER_USER).keyword_search("rent", 5) == []
     conn.close()
     admin.close()
 

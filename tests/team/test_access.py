@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import numpy as np
 import pytest
 
@@ -206,3 +207,25 @@ def test_row_level_security_alone_hides_other_matters(team, world):
                 assert seen == (1 if user_id else 0)
     finally:
         pool.close()
+
+
+def test_signing_in_warms_only_ones_own_matters_and_shows_nothing(team, world):
+    """A user who signs in has their matters read in the background (the first search is
+    then as fast as the next); only theirs, and nothing is audited for it but the login."""
+    import time
+
+    engine = team.app.state.engine
+    with team.admin() as db:
+        ids = {r[1]: int(r[0]) for r in db.run("SELECT id, name FROM matters")}
+        carol = int(db.run("SELECT id FROM team_users WHERE name = 'carol'")[0][0])
+    before = len(team.audit_rows(user_name="carol"))
+    r = httpx.post(f"{team.url}/login", json={"name": "carol", "password": PASSWORD})
+    assert r.status_code == 200
+    deadline = time.monotonic() + 30
+    while (ids["acme"], carol) not in engine._workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = engine._workers[(ids["acme"], carol)]
+    with worker.lock:  # the warm-up done: the matter's vectors are in memory
+        assert worker.store._vectors is not None and worker.store._vectors[1] is not None
+    assert {m for m, u in engine._workers if u == carol} == {ids["acme"]}
+    assert [row[2] for row in team.audit_rows(user_name="carol")[before:]] == ["login"]

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from rag.text import keywords
 
@@ -28,19 +30,73 @@ class KeywordRanking:
     weights: str = "{0.5, 0.5, 1.0, 1.0}"  # labels D, C, B, A: text (D) half a heading (A)
 
 
-def word_counts(conn: Any, matter_id: int, words: Sequence[str], cache: dict[str, int]) -> dict[str, int]:
-    """Passages of the matter holding each word (-1: a word the English configuration drops
-    as a stop word, which can match nothing); "" is the number of passages. Cached by the
-    caller until the matter changes."""
-    missing = [w for w in ("", *words) if w not in cache]
-    if missing:
-        for w, n in conn.run(
-            "SELECT w, CASE WHEN w = '' THEN (SELECT count(*) FROM passages p WHERE p.matter_id=:m)"
-            " WHEN numnode(to_tsquery('english', w)) = 0 THEN -1"
-            " ELSE (SELECT count(*) FROM passages p WHERE p.matter_id=:m AND p.tsv @@ to_tsquery('english', w))"
-            " END FROM unnest(CAST(:ws AS text[])) AS w", m=matter_id, ws=missing):
-            cache[str(w)] = int(n)
-    return {w: cache[w] for w in ("", *words)}
+@dataclass
+class WordCache:
+    """What keyword search learnt of a matter's words, kept until the matter changes: for
+    each word, each passage's ``ts_rank_cd`` for it (computed by PostgreSQL, once), hence
+    how many passages hold it. A search whose words are all known costs the database
+    nothing more; its scores are those of the one SQL query (``in_sql``), to the bit."""
+
+    counts: dict[str, int] = field(default_factory=dict)  # -1: a stop word; "": all passages
+    # word -> (passage ids, their document ids, ts_rank_cd as float8), ids ascending
+    ranks: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    held: int = 0  # passages in ``ranks``, all words together
+    limit: int = 400_000  # past this many (about 10 MB), ``ranks`` starts again
+
+    def learn(self, conn: Any, matter_id: int, words: Sequence[str]) -> dict[str, int]:
+        """Every word's count; the words not known yet are counted in one pass over the
+        matter's passages."""
+        missing = [w for w in dict.fromkeys(words) if w not in self.counts and w]
+        if missing or "" not in self.counts:
+            # Each word's query parsed once (the CTE), each counted by a FILTER of its own.
+            args = {f"w{i}": w for i, w in enumerate(missing)}
+            parsed = ", ".join(["1 AS one", *(f"to_tsquery('english', :w{i}) AS t{i}" for i in range(len(missing)))])
+            cols = "".join(f", max(numnode(q.t{i})), count(*) FILTER (WHERE p.tsv @@ q.t{i})"
+                           for i in range(len(missing)))
+            row = conn.run(f"WITH q AS MATERIALIZED (SELECT {parsed}) SELECT count(*){cols} FROM q, passages p"
+                           " WHERE p.matter_id=:m", m=matter_id, **args)[0]
+            self.counts[""] = int(row[0])
+            for i, w in enumerate(missing):
+                nodes, n = row[1 + 2 * i], int(row[2 + 2 * i])
+                # -1: a word the English configuration drops (a stop word) can match nothing.
+                self.counts[w] = -1 if nodes == 0 else n
+        return {w: self.counts[w] for w in ("", *words)}
+
+    def ranked(self, conn: Any, matter_id: int, words: Sequence[str], ranking: KeywordRanking
+               ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each word's (passage ids, document ids, ts_rank_cd), those not known yet from one
+        pass over the passages holding any of them (after :meth:`learn`)."""
+        missing = [w for w in dict.fromkeys(words) if w not in self.ranks and self.counts.get(w, 0) > 0]
+        if missing:
+            args: dict[str, Any] = {f"w{i}": w for i, w in enumerate(missing)}
+            parsed = ", ".join(f"to_tsquery('english', :w{i}) AS t{i}" for i in range(len(missing)))
+            # Per word, its passages as three lists of numbers in text, not a row each: the
+            # driver (pure Python) reads a row in about 20 µs, and a word may be held by
+            # hundreds of passages.
+            cols = ", ".join(
+                f"string_agg(CAST(p.id AS text), ',' ORDER BY p.id) FILTER (WHERE p.tsv @@ q.t{i}),"
+                f" string_agg(CAST(p.doc_id AS text), ',' ORDER BY p.id) FILTER (WHERE p.tsv @@ q.t{i}),"
+                f" string_agg(CAST(ts_rank_cd(q.wts, p.tsv, q.t{i}, :norm) AS text), ',' ORDER BY p.id)"
+                f" FILTER (WHERE p.tsv @@ q.t{i})" for i in range(len(missing)))
+            anyq = " || ".join(f"q.t{i}" for i in range(len(missing)))
+            row = conn.run(f"WITH q AS MATERIALIZED (SELECT {parsed}, CAST(:wts AS real[]) AS wts) SELECT {cols}"
+                           f" FROM q, passages p WHERE p.matter_id=:m AND p.tsv @@ ({anyq})",
+                           m=matter_id, wts=ranking.weights, norm=ranking.normalization, **args)
+            got = row[0]
+            fresh = [(_numbers(got[3 * i], np.int64), _numbers(got[3 * i + 1], np.int64),
+                      # float4 as PostgreSQL multiplies it: its text reads back exactly as float32
+                      _numbers(got[3 * i + 2], np.float32).astype(np.float64)) for i in range(len(missing))]
+            if self.held + sum(len(f[0]) for f in fresh) > self.limit:
+                self.ranks, self.held = {}, 0
+            for w, f in zip(missing, fresh, strict=True):
+                self.ranks[w] = f
+                self.held += len(f[0])
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+        return [self.ranks.get(w, empty) for w in words]
+
+
+def _numbers(text: str | None, dtype: type) -> np.ndarray:
+    return np.array(text.split(","), dtype=dtype) if text else np.zeros(0, dtype)
 
 
 def selective(words: list[str], counts: dict[str, int], share: float) -> list[str]:
@@ -57,15 +113,16 @@ def selective(words: list[str], counts: dict[str, int], share: float) -> list[st
 
 
 def keyword_candidates(conn: Any, matter_id: int, query: str, k: int, doc_ids: Sequence[int] | None,
-                       common_share: float, cache: dict[str, int], ranking: KeywordRanking
-                       ) -> list[tuple[int, float]]:
-    """(passage id, score) best first; runs inside the store's transaction."""
+                       common_share: float, cache: WordCache, ranking: KeywordRanking,
+                       in_sql: bool = False) -> list[tuple[int, float]]:
+    """(passage id, score) best first; runs inside the store's transaction. ``in_sql``
+    ranks in one SQL query instead of from ``cache`` (the same scores; for the tests)."""
     # Words as the SQLite store takes them: letters and digits only, so they are safe
     # inside a tsquery whatever the user typed.
     words = list(dict.fromkeys(keywords(query)))
     if not words:
         return []
-    counts = word_counts(conn, matter_id, words, cache)
+    counts = cache.learn(conn, matter_id, words)
     words = [w for w in words if counts[w] >= 0]
     words = selective(words, counts, common_share)
     if not words:
@@ -79,6 +136,8 @@ def keyword_candidates(conn: Any, matter_id: int, query: str, k: int, doc_ids: S
         n = counts[""]
         # BM25's idf, never below a small floor: a word in most passages still counts a little.
         idf = [max(math.log(1 + (n - counts[w] + 0.5) / (counts[w] + 0.5)), 1e-3) for w in words]
+        if not in_sql:
+            return _ranked_in_memory(cache.ranked(conn, matter_id, words, ranking), idf, k, doc_ids)
         args["orq"] = " | ".join(words)
         # Under row-level security the planner may not run a non-LEAKPROOF operator such as
         # @@ inside the GIN index before the policy's filter, so every passage of the matter
@@ -103,3 +162,23 @@ def keyword_candidates(conn: Any, matter_id: int, query: str, k: int, doc_ids: S
             f" FROM passages p WHERE {where} AND p.tsv @@ to_tsquery('english', :q)"
             " ORDER BY s DESC, p.id LIMIT :k", **args)
     return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def _ranked_in_memory(ranks: list[tuple[np.ndarray, np.ndarray, np.ndarray]], idf: list[float], k: int,
+                      doc_ids: Sequence[int] | None) -> list[tuple[int, float]]:
+    """The SQL query's ranking from each word's cached ranks: the passages holding any of
+    the words, scored by the same float8 sum in the same order (a word a passage lacks adds
+    an exact 0), best first, ties by id."""
+    ids = np.unique(np.concatenate([r[0] for r in ranks])) if ranks else np.zeros(0, np.int64)
+    score = np.zeros(len(ids), dtype=np.float64)
+    keep = np.zeros(len(ids), dtype=bool) if doc_ids is not None else None
+    wanted = np.asarray([int(d) for d in doc_ids or ()], dtype=np.int64)
+    for (pids, docs, rank), weight in zip(ranks, idf, strict=True):
+        at = np.searchsorted(ids, pids)
+        score[at] = score[at] + weight * rank
+        if keep is not None:
+            keep[at[np.isin(docs, wanted)]] = True
+    if keep is not None:
+        ids, score = ids[keep], score[keep]
+    order = np.lexsort((ids, -score))[:k]
+    return [(int(ids[i]), float(score[i])) for i in order]

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from rag.ingest.profiles import DocProfile, extract_profile
-from rag.store.postgres.keywords import KeywordRanking, keyword_candidates, word_counts
+from rag.store.postgres.keywords import KeywordRanking, WordCache, keyword_candidates
+from rag.store.postgres.vectors import MatterVectors, indexed_nearest, matter_vectors, nearest, vector_literal
 from rag.types import Chunk, DocStatus, DocumentInfo, ParsedDocument, StoredChunk
 
 _READY = DocStatus.READY.value
@@ -33,12 +34,6 @@ def _clean(text: str) -> str:
     """PostgreSQL text cannot hold NUL; SQLite can. One character for one keeps every
     passage's offsets into its page."""
     return text.replace("\x00", "\ufffd")
-
-
-def _vector_literal(v: np.ndarray) -> str:
-    # str() of a list of Python floats made from float32 values is the shortest text that
-    # reads back to the same float32: pgvector stores exactly what the embedder gave.
-    return str(np.asarray(v, dtype=np.float32).tolist())
 
 
 class PostgresStore:
@@ -54,12 +49,12 @@ class PostgresStore:
         self.ef_search = int(ef_search)
         self.ranking = ranking or KeywordRanking()
         self._lock = threading.RLock()
-        self._df_cache: dict[str, int] = {}
-        self._df_state: str | None = None
+        self._words = WordCache()  # counts and ranks of the matter's words, until it changes
+        self._words_state: str | None = None
         # A matter of at most this many passages has its vectors searched in memory, exactly
         # (``vector_search``): 1.5 kB each, read again only when the matter changes.
         self.memory_vectors = int(memory_vectors)
-        self._vectors: tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None] | None = None
+        self._vectors: tuple[str, MatterVectors | None] | None = None
         self._borrowed: Any = None  # the caller's transaction, while ``within`` lasts
         self._marker_now: str | None = None  # the change marker read in this transaction
 
@@ -146,7 +141,7 @@ class PostgresStore:
                     m=m, d=doc_id, o=[c.ordinal for c in chunks], p=[c.page for c in chunks],
                     s=[c.start for c in chunks], e=[c.end for c in chunks],
                     h=[_clean(c.heading) for c in chunks], t=[_clean(c.text) for c in chunks],
-                    l=[c.location for c in chunks], v=[_vector_literal(v) for v in vecs])
+                    l=[c.location for c in chunks], v=[vector_literal(v) for v in vecs])
                 ids = sorted(int(r[0]) for r in rows)
             self._bump(conn)
         return doc_id, ids
@@ -228,6 +223,16 @@ class PostgresStore:
                             " ORDER BY number LIMIT 1", c=int(chars), m=self.matter_id, d=int(doc_id))
         return str(rows[0][0]) if rows else ""
 
+    def first_texts(self, doc_ids: Sequence[int], chars: int = 2000) -> dict[int, str]:
+        # One query, not one per document: a cold document finder read 50 one by one.
+        wanted = [int(d) for d in doc_ids]
+        with self._tx() as conn:
+            rows = conn.run("SELECT DISTINCT ON (doc_id) doc_id, substr(text, 1, :c) FROM pages WHERE matter_id=:m"
+                            " AND doc_id = ANY(CAST(:ds AS bigint[])) ORDER BY doc_id, number",
+                            c=int(chars), m=self.matter_id, ds=wanted) if wanted else []
+        got = {int(r[0]): str(r[1]) for r in rows}
+        return {d: got.get(d, "") for d in wanted}
+
     def change_marker(self) -> str:
         with self._tx() as conn:
             return self.change_marker_in(conn)
@@ -277,11 +282,14 @@ class PostgresStore:
         if doc_ids is not None and not doc_ids:
             return []
         with self._tx() as conn:
-            state = self.change_marker_in(conn)
-            if state != self._df_state:
-                self._df_cache, self._df_state = {}, state
             return keyword_candidates(conn, self.matter_id, query, k, doc_ids, common_share,
-                                      self._df_cache, self.ranking)
+                                      self._word_cache(conn), self.ranking)
+
+    def _word_cache(self, conn: Any) -> WordCache:
+        state = self.change_marker_in(conn)
+        if state != self._words_state:
+            self._words, self._words_state = WordCache(), state
+        return self._words
 
     def change_marker_in(self, conn: Any) -> str:
         """The marker, read once per transaction (a search asks for it three times)."""
@@ -290,8 +298,8 @@ class PostgresStore:
             self._marker_now = str(rows[0][0]) if rows else ""
         return self._marker_now
 
-    def _matter_vectors(self, conn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """(ids, doc ids, vectors, their norms) of the matter's passages, in id order, when
+    def _matter_vectors(self, conn: Any) -> MatterVectors | None:
+        """(ids, doc ids, vectors, their norms) of the matter's passages, when
         there are at most ``memory_vectors`` of them; read as this user (row-level security),
         again whenever the matter changed."""
         state = self.change_marker_in(conn)
@@ -299,20 +307,17 @@ class PostgresStore:
             got = None
             n = int(conn.run("SELECT count(*) FROM passages WHERE matter_id=:m", m=self.matter_id)[0][0])
             if n <= self.memory_vectors:
-                # vector_send's binary form (2-byte dimension, 2 unused, then big-endian
-                # float4s) is read by numpy at once; text or real[] go one number at a time.
-                rows = conn.run("SELECT id, doc_id, vector_send(embedding) FROM passages WHERE matter_id=:m"
-                                " ORDER BY id", m=self.matter_id)
-                ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
-                docs = np.array([int(r[1]) for r in rows], dtype=np.int64)
-                if rows:
-                    flat = np.frombuffer(b"".join(bytes(r[2]) for r in rows), dtype=">f4")
-                    vecs = flat.reshape(len(rows), -1)[:, 1:].astype(np.float32)
-                else:
-                    vecs = np.zeros((0, 0), np.float32)
-                got = (ids, docs, vecs, np.linalg.norm(vecs.astype(np.float64), axis=1))
+                got = matter_vectors(conn, self.matter_id)
             self._vectors = (state, got)
         return self._vectors[1]
+
+    def prepare(self) -> None:
+        """Read the matter's vectors and size now (a first search would): for a server
+        warming a matter before its user asks."""
+        with self._tx() as conn:
+            if self.memory_vectors > 0:
+                self._matter_vectors(conn)
+            self._word_cache(conn).learn(conn, self.matter_id, [])
 
     def vector_search(self, vector: np.ndarray, k: int, doc_ids: Sequence[int] | None = None
                       ) -> list[tuple[int, float]]:
@@ -321,23 +326,8 @@ class PostgresStore:
         with self._tx() as conn:
             mem = self._matter_vectors(conn) if self.memory_vectors > 0 else None
             if mem is not None:
-                return _nearest(mem, vector, int(k), doc_ids)
-            where = "p.matter_id=:m"
-            args: dict[str, Any] = {"m": self.matter_id, "v": _vector_literal(vector), "k": int(k)}
-            if doc_ids is not None:
-                where += " AND p.doc_id = ANY(CAST(:docs AS bigint[]))"
-                args["docs"] = [int(d) for d in doc_ids]
-            # A matter is a filter on one index shared by all matters: without iterative
-            # scans HNSW returns its ef_search nearest of all matters, and the filter then
-            # keeps only the few of this one. relaxed_order lets results come slightly out
-            # of order, so they are sorted again after (pgvector's advice).
-            conn.run("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            conn.run(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, int(k))}")
-            rows = conn.run(
-                "WITH r AS MATERIALIZED (SELECT p.id, p.embedding <=> CAST(:v AS vector) AS dist"
-                f" FROM passages p WHERE {where} ORDER BY p.embedding <=> CAST(:v AS vector) LIMIT :k)"
-                " SELECT id, 1 - dist FROM r ORDER BY dist, id", **args)
-        return [(int(r[0]), float(r[1])) for r in rows]
+                return nearest(mem, vector, int(k), doc_ids)
+            return indexed_nearest(conn, self.matter_id, vector, int(k), doc_ids, self.ef_search)
 
     def document_frequency(self, word: str) -> int:
         if not word.isalnum():
@@ -356,35 +346,12 @@ class PostgresStore:
 
     def unknown_words(self, words: Sequence[str]) -> list[str]:
         with self._tx() as conn:
-            cache: dict[str, int] = {}
             # Letters and digits only, as keyword search takes them: safe in a tsquery.
             plain = [w.lower() for w in dict.fromkeys(words) if w.isalnum()]
-            counts = word_counts(conn, self.matter_id, plain, cache) if plain else {}
+            counts = self._word_cache(conn).learn(conn, self.matter_id, plain) if plain else {}
         # -1: an English stop word, which the index leaves out; SQLite's index holds it, so
         # it is not reported as missing here either.
         return [w for w in dict.fromkeys(words) if counts.get(w.lower(), 0) == 0]
 
     def close(self) -> None:
         """The connection is the caller's (a pool's) to close."""
-
-
-def _nearest(mem: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], vector: np.ndarray, k: int,
-             doc_ids: Sequence[int] | None) -> list[tuple[int, float]]:
-    """The exact ``k`` nearest by cosine, as pgvector's ``<=>`` orders them (distance, then
-    id); what the HNSW graph approximates. Never more than a member could read: ``mem`` was
-    read under row-level security."""
-    ids, docs, vecs, norms = mem
-    if doc_ids is not None:
-        keep = np.isin(docs, np.asarray([int(d) for d in doc_ids], dtype=np.int64))
-        ids, vecs, norms = ids[keep], vecs[keep], norms[keep]
-    if not len(ids):
-        return []
-    q = np.asarray(vector, dtype=np.float32).reshape(-1)
-    qn = float(np.linalg.norm(q.astype(np.float64)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sims = np.clip((vecs @ q).astype(np.float64) / (norms * qn), -1.0, 1.0)
-    dist = 1.0 - np.nan_to_num(sims, nan=0.0)
-    # Every passage as near as the k-th: ties are broken by id, as ORDER BY dist, id does.
-    top = np.nonzero(dist <= np.partition(dist, k - 1)[k - 1])[0] if k < len(dist) else np.arange(len(dist))
-    order = top[np.lexsort((ids[top], dist[top]))][:k]
-    return [(int(ids[i]), float(1.0 - dist[i])) for i in order]
