@@ -43,7 +43,7 @@ class BatchingEmbedder:
         self._cond = threading.Condition()
         self._busy = False  # an encode is running
         self._waiting: list[_Slot] = []
-        self.batches = 0  # encodes of questions run, and the questions in them (for the bench)
+        self.batches = 0  # encodes of questions run, and the questions in them (the tests read them)
         self.questions = 0
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

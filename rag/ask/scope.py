@@ -118,10 +118,8 @@ class DocumentScorer:
         self._clinical: dict[int, tuple[str, str]] = {}  # clinical report -> (patient|dob, record)
 
     def refresh(self) -> None:
-        """Read the profiles now if the library changed (a search would, first)."""
-        self._refresh()
-
-    def _refresh(self) -> None:
+        """Read the profiles again if the library changed: each search does it first, and a
+        server warming a matter before its user asks."""
         # Reading every profile to see whether any changed took 7 ms a question at 540
         # documents: the manifest says whether anything was written since.
         marker = self.store.change_marker()
@@ -190,7 +188,7 @@ class DocumentScorer:
         ``scope`` is text meant to name a document and nothing else. Only documents
         matching something are returned.
         """
-        self._refresh()
+        self.refresh()
         words = [w for w in dict.fromkeys(_naming_words(scope)) if w not in _GENERIC]
         weights = {w: self._idf.get(w, 0.0) for w in words}
         total = sum(weights.values())
@@ -209,7 +207,7 @@ class DocumentScorer:
         the same patient (the named ones, and those whose name and date of birth, or record
         number, match one of theirs); None otherwise. A question about one patient's report
         must show nothing from another patient's, however similar its wording."""
-        self._refresh()
+        self.refresh()
         named = set(named)
         if not named or not named <= self._clinical.keys():
             return None
@@ -245,7 +243,7 @@ class DocumentScorer:
         more than ``most`` documents names a kind of document ("the intellectual property
         agreement" in a library of several), not one, and is left out.
         """
-        self._refresh()
+        self.refresh()
         words = frozenset(_naming_words(question)) - _GENERIC
         typos = self._misspelled(words)
         words |= frozenset(typos.values())

@@ -161,8 +161,10 @@ class CellMaker:
         # Closeness to what was asked and to how such a clause reads (its example).
         near = {c: v + esims.get(c, 0.0) for c, v in sims.items()} if esims else sims
         passages = self.retriever.search_in(column.question, [doc_id], self.config.passages, qvec=qvec)
-        passages += self._strong_passages(doc_id, strong, not_cue, near, {p.chunk_id for p in passages})
-        passages += self._cue_passages(doc_id, cue, not_cue, near, {p.chunk_id for p in passages})
+        passages += self._missed(doc_id, strong, not_cue, near, {p.chunk_id for p in passages},
+                                 self.config.strong_passages)
+        passages += self._missed(doc_id, cue, not_cue, near, {p.chunk_id for p in passages},
+                                 self.config.cue_passages)
         # Passages that say it the way documents do come first, those in a clause's strong
         # wording first of all, each group closest first: the best-scoring passage about
         # "competition" may be the recitals, the clause that restricts it further down, and
@@ -212,30 +214,20 @@ class CellMaker:
             vec = self._examples[text] = np.asarray(self.embedder.inner.embed([text]), dtype=np.float32)[0]
         return self.retriever.similarities([doc_id], vec)
 
-    def _strong_passages(self, doc_id: int, strong: re.Pattern[str] | None, not_cue: re.Pattern[str] | None,
-                         sims: dict[int, float], have: set[int]) -> list[Passage]:
-        """The document's passages in the kind's strong wording that the search missed,
-        closest to the question first (a few: the picker reads the first passages only)."""
-        if strong is None or not self.config.strong_passages:
+    def _missed(self, doc_id: int, wording: re.Pattern[str] | None, not_cue: re.Pattern[str] | None,
+                order: dict[int, float], have: set[int], most: int) -> list[Passage]:
+        """At most ``most`` of the document's passages in ``wording`` that the search missed
+        (not in ``have``), highest ``order`` first. Added for a kind's strong wording
+        (the picker reads the first passages only), and for its cue: a clause worded unlike
+        the question (a sole remedy, for a cap) may rank below the search's cut and still
+        be the one."""
+        if wording is None or not most:
             return []
         doc = self.texts.get(doc_id)
-        extra = [c for c, (text, _h) in doc.passages.items() if c not in have and _has(strong, not_cue, text)]
-        extra = sorted(extra, key=lambda c: sims.get(c, 0.0), reverse=True)[: self.config.strong_passages]
+        extra = [c for c, (text, _h) in doc.passages.items() if c not in have and _has(wording, not_cue, text)]
+        extra = sorted(extra, key=lambda c: order.get(c, 0.0), reverse=True)[:most]
         chunks = self.retriever.store.chunks_by_id(extra)
-        return [_passage(chunks[c], sims.get(c, 0.0)) for c in extra if c in chunks]
-
-    def _cue_passages(self, doc_id: int, cue: re.Pattern[str], not_cue: re.Pattern[str] | None,
-                      near: dict[int, float], have: set[int]) -> list[Passage]:
-        """The document's passages holding the cue that the search missed, closest to the
-        question and the kind's example first: a clause worded unlike the question (a sole
-        remedy, for a cap) may rank below the search's cut and still be the one."""
-        if not self.config.cue_passages:
-            return []
-        doc = self.texts.get(doc_id)
-        extra = [c for c, (text, _h) in doc.passages.items() if c not in have and _has(cue, not_cue, text)]
-        extra = sorted(extra, key=lambda c: near.get(c, 0.0), reverse=True)[: self.config.cue_passages]
-        chunks = self.retriever.store.chunks_by_id(extra)
-        return [_passage(chunks[c], near.get(c, 0.0)) for c in extra if c in chunks]
+        return [_passage(chunks[c], order.get(c, 0.0)) for c in extra if c in chunks]
 
     def _signals(self, doc_id: int, kind: Kind | None, cue: re.Pattern[str], not_cue: re.Pattern[str] | None,
                  score: float, sims: dict[int, float], held: int) -> dict[str, float]:
